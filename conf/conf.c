@@ -1,0 +1,1 @@
+/* conf/conf.c - placeholder until the YAML reader lands. */
