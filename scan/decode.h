@@ -11,6 +11,10 @@
  * TNEF winmail.dat) and hand each one to a callback; the file bytes are
  * allocated from the arena and live until its reset.
  *
+ * Statistics: every function that takes a `struct scan_decode_stats *st`
+ * overwrites all of *st with the figures for that one call (st may be
+ * NULL). Extractors add up the figures of every block they decode.
+ *
  * All functions are reentrant.
  */
 #ifndef SLUICE_SCAN_DECODE_H
@@ -39,6 +43,22 @@ static inline size_t scan_b64_decoded_max(size_t n)
  * sets st->bad_padding. Returns bytes written. st may be NULL. */
 size_t scan_b64_decode(const uint8_t *in, size_t n, uint8_t *out,
 		       struct scan_decode_stats *st);
+
+/* Details of scan_b64_decode():
+ * - whitespace is CR, LF, SP and HT; every other non-alphabet byte but '='
+ *   is garbage;
+ * - "xx==" and "xxx=" end a quantum with 1 and 2 bytes; '=' anywhere else
+ *   (quantum start, after one character, one '=' too many), a missing
+ *   second '=' at the end, and alphabet characters after padding set
+ *   bad_padding; decoding goes on after padding;
+ * - input ending inside a quantum sets truncated; the complete bytes of
+ *   that quantum (2 chars: 1 byte, 3 chars: 2 bytes) are still written.
+ * Uses AVX2 when the CPU has it (checked at run time). */
+
+/* As scan_b64_decode() without SIMD, byte for byte the same result. For
+ * tests and benchmarks (differential checks, portable speed). */
+size_t scan_b64_decode_portable(const uint8_t *in, size_t n, uint8_t *out,
+				struct scan_decode_stats *st);
 
 /* Decode quoted-printable (RFC 2045 6.7) into out (room for n bytes).
  * Soft line breaks are removed; invalid escapes are kept literally and
