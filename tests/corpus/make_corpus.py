@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Generate the crafted message corpus in tests/corpus/.
+
+Each message tests one thing the scanner must see through (an encoding, a
+container, a broken structure, an ambiguity, a limit). The expected verdict
+of every file is in tests/corpus/EXPECTED. Run from anywhere:
+    python3 tests/corpus/make_corpus.py
+The output is committed; this script documents how it was made.
+"""
+import base64
+import os
+import quopri
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def b64(data, width=76):
+    s = base64.b64encode(data).decode()
+    return "\r\n".join(s[i:i + width] for i in range(0, len(s), width))
+
+
+def write(name, text):
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogateescape")
+    text = text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(text)
+
+
+def head(subject, extra="", ct=None):
+    h = ("From: Sender <sender@example.org>\n"
+         "To: bob@example.net\n"
+         f"Subject: {subject}\n"
+         "Date: Mon, 23 Nov 2026 10:00:00 +0000\n"
+         f"Message-ID: <{abs(hash(subject))}@example.org>\n"
+         "MIME-Version: 1.0\n")
+    if ct:
+        h += f"Content-Type: {ct}\n"
+    return h + extra
+
+
+def uuencode(data, name="file.bin"):
+    out = [f"begin 644 {name}"]
+    for i in range(0, len(data), 45):
+        chunk = data[i:i + 45]
+        line = chr(32 + len(chunk))
+        for j in range(0, len(chunk), 3):
+            b = chunk[j:j + 3].ljust(3, b"\0")
+            n = (b[0] << 16) | (b[1] << 8) | b[2]
+            for k in (18, 12, 6, 0):
+                c = (n >> k) & 63
+                line += chr(96 if c == 0 else 32 + c)
+        out.append(line)
+    out += ["`", "end"]
+    return "\n".join(out)
+
+
+def crc_binhex(data, crc=0):
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def binhex(data, name="file.bin"):
+    nm = name.encode()
+    hdr = bytes([len(nm)]) + nm + b"\0" + b"BINA" + b"????" + b"\0\0"
+    hdr += struct.pack(">II", len(data), 0)
+    stream = hdr + struct.pack(">H", crc_binhex(hdr + b"\0\0"))
+    stream += data + struct.pack(">H", crc_binhex(data + b"\0\0"))
+    stream += struct.pack(">H", crc_binhex(b"\0\0"))  # empty resource fork
+    # RLE: escape literal 0x90 as 0x90 0x00 (no run compression needed).
+    rle = stream.replace(b"\x90", b"\x90\x00")
+    alphabet = ("!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`"
+                "abcdefhijklmpqr")
+    bits, nbits, enc = 0, 0, ""
+    for b in rle:
+        bits = (bits << 8) | b
+        nbits += 8
+        while nbits >= 6:
+            nbits -= 6
+            enc += alphabet[(bits >> nbits) & 63]
+    if nbits:
+        enc += alphabet[(bits << (6 - nbits)) & 63]
+    body = ":" + enc + ":"
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "(This file must be converted with BinHex 4.0)\n\n" + "\n".join(lines)
+
+
+def tnef(files):
+    def attr(level, attr_id, data):
+        return (bytes([level]) + struct.pack("<II", attr_id, len(data)) + data
+                + struct.pack("<H", sum(data) & 0xFFFF))
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    for name, data in files:
+        out += attr(2, 0x00069002, b"\0" * 14)         # attAttachRendData
+        out += attr(2, 0x00018010, name.encode() + b"\0")  # attAttachTitle
+        out += attr(2, 0x0006800F, data)               # attAttachData
+    return out
+
+
+def multipart(subject, parts, boundary="b0undary", extra=""):
+    msg = head(subject, extra, f'multipart/mixed; boundary="{boundary}"')
+    msg += "\nThis is a multi-part message in MIME format.\n"
+    for p in parts:
+        msg += f"\n--{boundary}\n{p}"
+    msg += f"\n--{boundary}--\n"
+    return msg
+
+
+def attachment(data, name, ct="application/octet-stream"):
+    return (f'Content-Type: {ct}; name="{name}"\n'
+            f'Content-Disposition: attachment; filename="{name}"\n'
+            "Content-Transfer-Encoding: base64\n\n" + b64(data) + "\n")
+
+
+TEXT = "Content-Type: text/plain; charset=us-ascii\n\nHello, see attached.\n"
+
+# -- viruses behind every encoding and container the scanner must open ----
+write("virus-base64-nested-rfc822.eml", multipart("forwarded", [
+    TEXT,
+    "Content-Type: message/rfc822\n\n" + multipart(
+        "inner", [TEXT, attachment(EICAR, "inner.bin")], boundary="inner1"),
+]))
+write("virus-uuencode-in-text.eml",
+      head("uu") + "Content-Type: text/plain\n\nSee below.\n\n"
+      + uuencode(EICAR, "eicar.com") + "\n\nbye\n")
+write("virus-binhex.eml",
+      head("binhex") + "Content-Type: text/plain\n\n" + binhex(EICAR, "eicar.com") + "\n")
+write("virus-tnef.eml", multipart("tnef", [
+    TEXT, attachment(tnef([("report.doc", EICAR)]), "winmail.dat",
+                     "application/ms-tnef")]))
+write("virus-qp.eml", head("qp") +
+      "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"
+      + quopri.encodestring(EICAR, quotetabs=True).decode().replace("=\n", "=\r\n") + "\n")
+garbled = b64(EICAR).replace("Q", "Q!*", 2)
+write("virus-base64-garbage.eml", multipart("garbage", [
+    TEXT, 'Content-Type: application/octet-stream; name="x.bin"\n'
+    "Content-Transfer-Encoding: base64\n\n" + garbled + "\n"]))
+write("virus-unclosed-multipart.eml",
+      head("unclosed", ct='multipart/mixed; boundary="zz"') +
+      "\n--zz\n" + TEXT + "\n--zz\n" + attachment(EICAR, "a.bin"))
+write("virus-duplicate-boundary.eml",
+      head("dup boundary", ct='multipart/mixed; boundary="one"; boundary="two"') +
+      "\n--one\n" + TEXT + "\n--two\n" + attachment(EICAR, "b.bin") +
+      "\n--two--\n--one--\n")
+write("virus-conflicting-cte.eml", head("cte") +
+      "Content-Type: application/octet-stream\n"
+      "Content-Transfer-Encoding: 7bit\n"
+      "Content-Transfer-Encoding: base64\n\n" + b64(EICAR) + "\n")
+write("virus-no-part-headers.eml",
+      head("noheaders", ct='multipart/mixed; boundary="nh"') +
+      "\n--nh\n\n" + EICAR.decode() + "\n--nh--\n")
+write("virus-preamble.eml",
+      head("preamble", ct='multipart/mixed; boundary="pp"') +
+      "\n" + EICAR.decode() + "\n--pp\n" + TEXT + "\n--pp--\n")
+
+# -- attachments blocked by name or by true type --------------------------
+pe = bytearray(512)
+pe[0:2] = b"MZ"
+pe[0x3C:0x40] = (0x40).to_bytes(4, "little")
+pe[0x40:0x44] = b"PE\0\0"
+pe = bytes(pe)
+write("attach-rfc2231-exe.eml", multipart("2231", [TEXT,
+      "Content-Type: application/octet-stream\n"
+      "Content-Disposition: attachment; filename*0*=utf-8''%72%65%70%6F;"
+      " filename*1=\"rt.exe\"\n"
+      "Content-Transfer-Encoding: base64\n\n" + b64(b"harmless bytes") + "\n"]))
+write("attach-rfc2047-scr.eml", multipart("2047", [TEXT,
+      "Content-Type: application/octet-stream;\n"
+      " name=\"=?utf-8?B?" + base64.b64encode("фото.scr".encode()).decode() + "?=\"\n"
+      "Content-Transfer-Encoding: base64\n\n" + b64(b"harmless bytes") + "\n"]))
+write("attach-double-extension.eml", multipart("double", [
+    TEXT, attachment(b"harmless bytes", "invoice.pdf.exe")]))
+write("attach-renamed-pe.eml", multipart("renamed", [
+    TEXT, attachment(pe, "report.pdf", "application/pdf")]))
+
+# -- limits and structure ---------------------------------------------------
+deep = TEXT
+for i in range(40):
+    deep = (f'Content-Type: multipart/mixed; boundary="d{i}"\n\n'
+            f"--d{i}\n{deep}\n--d{i}--\n")
+write("limit-deep-nesting.eml", head("deep") + deep)
+many = "".join(f"\n--m\nContent-Type: text/plain\n\npart {i}\n" for i in range(1500))
+write("limit-many-parts.eml",
+      head("many", ct='multipart/mixed; boundary="m"') + many + "\n--m--\n")
+
+# -- clean mail that must stay clean -----------------------------------------
+write("clean-plain.eml", head("lunch?") + "Content-Type: text/plain\n\n"
+      "Lunch at noon on Friday? The usual place.\n")
+write("clean-pdf-attachment.eml", multipart("the report", [
+    TEXT, attachment(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n",
+                     "report.pdf", "application/pdf")]))
+write("clean-8bit-headers.eml",
+      b"From: J\xc3\xbcrgen <j@example.org>\nTo: bob@example.net\n"
+      b"Subject: Gr\xc3\xbc\xc3\x9fe\nX-Odd: a\x00b\n\nHallo Bob.\n")
+print("corpus written to", HERE)
