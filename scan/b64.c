@@ -48,9 +48,10 @@ static const uint8_t b64_cls[256] = {
 };
 
 #ifdef B64_X86
-/* Decode 32-character blocks while all 32 are alphabet characters and at
- * least 48 input bytes remain. Returns the characters consumed (a multiple
- * of 32); *op advances by 24 per block. */
+/* Decode 32-character blocks while at least 48 input bytes remain: all the
+ * whole quads at the front of each block, skipping CRLF / LF met on a
+ * quantum boundary. Stops at any other non-alphabet byte. Returns the
+ * bytes consumed; *op advances by 3 per quad. */
 __attribute__((target("avx2")))
 static size_t b64_avx2(const uint8_t *p, const uint8_t *end, uint8_t **op)
 {
@@ -85,8 +86,19 @@ static size_t b64_avx2(const uint8_t *p, const uint8_t *end, uint8_t **op)
 		__m256i sl = _mm256_cmpeq_epi8(c, c2f);
 		__m256i ok = _mm256_or_si256(_mm256_or_si256(up, lo),
 					     _mm256_or_si256(dg, _mm256_or_si256(pl, sl)));
-		if ((uint32_t)_mm256_movemask_epi8(ok) != 0xffffffffu)
-			break;
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(ok);
+		/* Whole quads of alphabet characters at the front. */
+		unsigned k = m == 0xffffffffu ? 32 : (unsigned)__builtin_ctz(~m) & ~3u;
+		if (k == 0) {
+			/* A line break on a quantum boundary stays here. */
+			if (p[0] == '\r' && p[1] == '\n')
+				p += 2;
+			else if (p[0] == '\n')
+				p += 1;
+			else
+				break;
+			continue;
+		}
 		__m256i off = _mm256_or_si256(
 			_mm256_or_si256(_mm256_and_si256(up, offA),
 					_mm256_and_si256(lo, offa)),
@@ -98,9 +110,11 @@ static size_t b64_avx2(const uint8_t *p, const uint8_t *end, uint8_t **op)
 		v = _mm256_madd_epi16(v, mul12);
 		v = _mm256_shuffle_epi8(v, pack);
 		v = _mm256_permutevar8x32_epi32(v, join);
+		/* 32 bytes stored, k/4*3 kept: the rest is overwritten later
+		 * or lies beyond the result (room: see the top of the file). */
 		_mm256_storeu_si256((__m256i *)(void *)o, v);
-		p += 32;
-		o += 24;
+		p += k;
+		o += k / 4 * 3;
 	}
 	*op = o;
 	return (size_t)(p - start);
@@ -117,41 +131,52 @@ static int b64_have_avx2(void)
 }
 #endif
 
-/* Whole quads while all four characters are in the alphabet. */
+/* Whole quads while all four characters are in the alphabet, skipping
+ * CRLF / LF between quads. */
 static size_t b64_quads(const uint8_t *p, const uint8_t *end, uint8_t **op)
 {
 	const uint8_t *start = p;
 	uint8_t *o = *op;
 
-	while (end - p >= 8) {
-		uint32_t a = b64_cls[p[0]], b = b64_cls[p[1]];
-		uint32_t c = b64_cls[p[2]], d = b64_cls[p[3]];
-		uint32_t e = b64_cls[p[4]], f = b64_cls[p[5]];
-		uint32_t g = b64_cls[p[6]], h = b64_cls[p[7]];
-		if ((a | b | c | d | e | f | g | h) & 0x80)
-			break;
-		uint32_t x = a << 18 | b << 12 | c << 6 | d;
-		uint32_t y = e << 18 | f << 12 | g << 6 | h;
-		o[0] = (uint8_t)(x >> 16);
-		o[1] = (uint8_t)(x >> 8);
-		o[2] = (uint8_t)x;
-		o[3] = (uint8_t)(y >> 16);
-		o[4] = (uint8_t)(y >> 8);
-		o[5] = (uint8_t)y;
-		p += 8;
-		o += 6;
-	}
-	if (end - p >= 4) {
-		uint32_t a = b64_cls[p[0]], b = b64_cls[p[1]];
-		uint32_t c = b64_cls[p[2]], d = b64_cls[p[3]];
-		if (!((a | b | c | d) & 0x80)) {
+	for (;;) {
+		while (end - p >= 8) {
+			uint32_t a = b64_cls[p[0]], b = b64_cls[p[1]];
+			uint32_t c = b64_cls[p[2]], d = b64_cls[p[3]];
+			uint32_t e = b64_cls[p[4]], f = b64_cls[p[5]];
+			uint32_t g = b64_cls[p[6]], h = b64_cls[p[7]];
+			if ((a | b | c | d | e | f | g | h) & 0x80)
+				break;
 			uint32_t x = a << 18 | b << 12 | c << 6 | d;
+			uint32_t y = e << 18 | f << 12 | g << 6 | h;
 			o[0] = (uint8_t)(x >> 16);
 			o[1] = (uint8_t)(x >> 8);
 			o[2] = (uint8_t)x;
-			p += 4;
-			o += 3;
+			o[3] = (uint8_t)(y >> 16);
+			o[4] = (uint8_t)(y >> 8);
+			o[5] = (uint8_t)y;
+			p += 8;
+			o += 6;
 		}
+		if (end - p >= 4) {
+			uint32_t a = b64_cls[p[0]], b = b64_cls[p[1]];
+			uint32_t c = b64_cls[p[2]], d = b64_cls[p[3]];
+			if (!((a | b | c | d) & 0x80)) {
+				uint32_t x = a << 18 | b << 12 | c << 6 | d;
+				o[0] = (uint8_t)(x >> 16);
+				o[1] = (uint8_t)(x >> 8);
+				o[2] = (uint8_t)x;
+				p += 4;
+				o += 3;
+				continue;
+			}
+		}
+		/* A line break on a quantum boundary stays on the fast path. */
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+			p += 2;
+		else if (end - p >= 1 && p[0] == '\n')
+			p += 1;
+		else
+			break;
 	}
 	*op = o;
 	return (size_t)(p - start);
