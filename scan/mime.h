@@ -13,7 +13,44 @@
  * conservative reading. It fails only when the arena is exhausted (-ENOMEM),
  * which the caller reports as a `limit` finding.
  *
- * Thread-safety: none needed; everything is per call.
+ * Tree shape (decisions the pipeline relies on):
+ *  - Parts are numbered pre-order in parts[]; path is the tree position
+ *    ("" root, "1", "1.2"); a message/rfc822 part has one child, the
+ *    embedded message, at path "<part>.1".
+ *  - Preamble and epilogue: when they hold any byte that is not
+ *    whitespace they become leaf children of their multipart, flagged
+ *    MIME_F_PREAMBLE / MIME_F_EPILOGUE (and MIME_F_NO_HEADERS), with path
+ *    "<multipart>.preamble" / ".epilogue" ("preamble" for the root). The
+ *    preamble is the first child, the epilogue the last of the primary
+ *    reading, so numbered body parts keep their IMAP-style numbers.
+ *  - Alternate view: a multipart with two different `boundary`
+ *    parameters is split with the first; the split by the second is
+ *    appended after it as more children (paths "<mp>.alt1", "<mp>.alt2",
+ *    "<mp>.alt.preamble" ...), each flagged MIME_F_ALT_VIEW, as are all
+ *    their descendants. Inside an alternate view no further alternate
+ *    views are built (no exponential blow-up); the finding is still added.
+ *  - Every byte of the message is in the body or header block of some
+ *    part: a part whose header block hits header_bytes keeps the rest as
+ *    its body (MIME_F_TRUNCATED, parsed no further); a container at the
+ *    depth limit is a leaf with MIME_F_TRUNCATED; when the part limit is
+ *    reached, one extra leaf (MIME_F_TRUNCATED, path "<mp>.rest") holds
+ *    everything from there to the end of the message, so nparts is at
+ *    most limits.parts + 1.
+ *  - message/rfc822 with a base64/quoted-printable/uuencode CTE is a leaf
+ *    (finding "encoded-message"): the pipeline decodes it and may call
+ *    mime_parse() on the result.
+ *
+ * Finding names (stable): header-bytes, header-count, header-without-colon,
+ * header-bad-name, orphan-continuation, whitespace-only-line,
+ * nul-in-header, mbox-from-line, mime-parts, mime-depth, missing-boundary,
+ * boundary-not-found, unclosed-multipart, boundary-after-close,
+ * duplicate-boundary, duplicate-content-type, invalid-content-type,
+ * conflicting-cte, unknown-cte, encoded-multipart, encoded-message,
+ * unknown-disposition, ambiguous-filename, nul-in-filename,
+ * bad-parameters.
+ *
+ * Thread-safety: none needed; everything is per call (charset conversion
+ * uses the calling thread's iconv cache, see charset.h).
  */
 #ifndef SLUICE_SCAN_MIME_H
 #define SLUICE_SCAN_MIME_H
@@ -46,6 +83,8 @@ enum {
 	MIME_F_TRUNCATED = 1u << 5,  /* a limit cut parsing short here */
 	MIME_F_ATTACHMENT = 1u << 6, /* Content-Disposition: attachment or
 					has a filename */
+	MIME_F_PREAMBLE = 1u << 7,   /* leaf: a multipart's preamble */
+	MIME_F_EPILOGUE = 1u << 8,   /* leaf: a multipart's epilogue */
 };
 
 struct mime_header {
@@ -62,6 +101,7 @@ struct mime_part {
 	unsigned flags;          /* MIME_F_* */
 	struct mime_part *parent;
 	struct mime_part *first_child, *next_sibling;
+	struct mime_part *last_child; /* for appending; NULL if no children */
 	unsigned nchildren;
 
 	struct mime_header *headers; /* arena array */
@@ -84,12 +124,20 @@ struct mime_part {
 				      the pipeline decodes both ways */
 };
 
+/* A zero field (or lim == NULL) means the default below. depth is capped
+ * at MIME_DEPTH_MAX whatever is configured (it bounds recursion). */
 struct mime_limits {
 	size_t header_bytes;   /* per header block */
 	unsigned header_count; /* per header block */
 	unsigned parts;        /* per message, all depths */
 	unsigned depth;        /* nesting of multipart/message */
 };
+
+#define MIME_DEFAULT_HEADER_BYTES (256u * 1024u)
+#define MIME_DEFAULT_HEADER_COUNT 1000u
+#define MIME_DEFAULT_PARTS 10000u
+#define MIME_DEFAULT_DEPTH 20u
+#define MIME_DEPTH_MAX 100u
 
 struct mime_message {
 	struct mime_part *root;    /* id 0 */
@@ -109,10 +157,66 @@ int mime_parse(const uint8_t *msg, size_t len, const struct mime_limits *lim,
 const struct mime_header *mime_header_get(const struct mime_part *p,
 					  const char *name);
 
+/* Next header named `name` after `prev` (which must point into
+ * p->headers), or NULL; prev NULL means from the start. */
+const struct mime_header *mime_header_next(const struct mime_part *p,
+					   const char *name,
+					   const struct mime_header *prev);
+
 /* Unfold a raw header value and decode RFC 2047 encoded words to UTF-8
  * (charset conversion via iconv; undecodable words kept as written).
- * Returns a NUL-terminated arena string, or NULL when the arena is full. */
+ * Returns a NUL-terminated arena string, or NULL when the arena is full.
+ * Details: leading/trailing whitespace is trimmed; CR and LF are removed;
+ * whitespace between two encoded words is dropped and adjacent words in
+ * the same charset are joined before conversion (a character split over
+ * two words survives); `=?charset*lang?` (RFC 2231) is accepted; words
+ * in an unknown charset are decoded and kept as bytes with invalid UTF-8
+ * replaced by U+FFFD; text outside encoded words is copied unchanged
+ * except NUL, which becomes U+FFFD (the result is a C string). */
 char *mime_header_decode(const char *value, size_t len, struct scan_arena *a);
+
+/* One parameter of a Content-Type / Content-Disposition style value. */
+struct mime_param {
+	const char *name;  /* lower-cased, without the RFC 2231 "*", "*N",
+			      "*N*" suffix; arena */
+	const char *value; /* unquoted and unescaped; RFC 2231 sections joined,
+			      %XX decoded and converted to UTF-8; arena,
+			      NUL-terminated (may also contain NULs) */
+	size_t value_len;
+	unsigned flags;    /* MIME_PARAM_F_* */
+};
+
+enum {
+	MIME_PARAM_F_EXT = 1u << 0,         /* RFC 2231 form (name* / name*N) */
+	MIME_PARAM_F_GAP = 1u << 1,         /* 2231 sections missing/repeated */
+	MIME_PARAM_F_BAD_CHARSET = 1u << 2, /* unknown 2231 charset: raw bytes */
+	MIME_PARAM_F_UNTERMINATED = 1u << 3, /* quoted-string never closed */
+};
+
+struct mime_params {
+	const char *value;        /* leading token ("multipart/mixed",
+				     "attachment"), lower-cased, whitespace and
+				     comments removed; "" if none; arena */
+	struct mime_param *params; /* arena array in order of appearance;
+				      repeated names are kept, not merged */
+	unsigned nparams;
+	unsigned malformed;       /* syntax errors skipped */
+};
+
+/* Parse a raw header value (as in struct mime_header, folding allowed):
+ * token, then `; name=value` with token or quoted-string values,
+ * comments, case-insensitive names, RFC 2231 continuations and
+ * charset'lang'%XX values. Never fails on bad syntax (counted in
+ * malformed). Returns 0, or -ENOMEM when the arena is full (*out then
+ * empty). */
+int mime_params_parse(const char *raw, size_t len, struct scan_arena *a,
+		      struct mime_params *out);
+
+/* Next parameter named `name` (lower-case) after `prev` (NULL: from the
+ * start), or NULL. Repeat to see duplicates. */
+const struct mime_param *mime_params_find(const struct mime_params *ps,
+					  const char *name,
+					  const struct mime_param *prev);
 
 /* Leaf: a part with no children that carries bytes to scan. */
 static inline int mime_part_is_leaf(const struct mime_part *p)
