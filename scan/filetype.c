@@ -345,7 +345,9 @@ static enum scan_ftype by_magic(const uint8_t *d, size_t n)
 	case 'C':
 	case 'F':
 	case 'Z':
-		if (n >= 8 && d[1] == 'W' && d[2] == 'S' && d[3] < 64)
+		/* version byte, then a plausible file length */
+		if (n >= 8 && d[1] == 'W' && d[2] == 'S' && d[3] >= 1 &&
+		    d[3] < 64 && le32(d + 4) < 0x10000000)
 			return SCAN_FT_SWF;
 		break;
 	case 'G':
