@@ -285,34 +285,26 @@ void scan_charset_thread_fini(void)
 	cs_clock = 0;
 }
 
-/* Grow the output buffer: a new arena block of twice the size. */
-static int grow(struct scan_arena *a, uint8_t **buf, size_t *cap,
-		char **outp, size_t *outleft)
+/* Bytes to skip after an invalid sequence: a whole code unit for the
+ * UTF-16/32 family, so one bad unit does not misalign the rest. */
+static size_t cs_unit(const char *canon)
 {
-	size_t used = *cap - *outleft;
-	if (*cap > SIZE_MAX / 4)
-		return -ENOMEM;
-	size_t ncap = *cap * 2;
-	uint8_t *nb = scan_arena_alloc(a, ncap + 1);
-	if (nb == NULL)
-		return -ENOMEM;
-	memcpy(nb, *buf, used);
-	*buf = nb;
-	*cap = ncap;
-	*outp = (char *)nb + used;
-	*outleft = ncap - used;
-	return 0;
+	if (strncmp(canon, "utf-16", 6) == 0 || strncmp(canon, "utf16", 5) == 0 ||
+	    strncmp(canon, "ucs-2", 5) == 0 || strncmp(canon, "ucs2", 4) == 0 ||
+	    strcmp(canon, "unicode") == 0)
+		return 2;
+	if (strncmp(canon, "utf-32", 6) == 0 || strncmp(canon, "utf32", 5) == 0 ||
+	    strncmp(canon, "ucs-4", 5) == 0 || strncmp(canon, "ucs4", 4) == 0)
+		return 4;
+	return 1;
 }
 
-static int iconv_out(iconv_t cd, const uint8_t *in, size_t n,
-		     struct scan_arena *a, uint8_t **out, size_t *outlen)
+/* One attempt into buf[0..cap). Returns bytes written, or (size_t)-1 when
+ * the buffer was too small. Resuming after E2BIG is not used: glibc's
+ * stateful converters (TSCII ...) lose output when they do. */
+static size_t iconv_try(iconv_t cd, const uint8_t *in, size_t n, size_t unit,
+			uint8_t *buf, size_t cap)
 {
-	if (n > (SIZE_MAX - 64) / 4)
-		return -ENOMEM;
-	size_t cap = 3 * n + 16;
-	uint8_t *buf = scan_arena_alloc(a, cap + 1);
-	if (buf == NULL)
-		return -ENOMEM;
 	char *inp = (char *)in, *outp = (char *)buf;
 	size_t inleft = n, outleft = cap;
 
@@ -322,34 +314,45 @@ static int iconv_out(iconv_t cd, const uint8_t *in, size_t n,
 		if (r != (size_t)-1)
 			break;
 		int err = errno;
-		if (err == E2BIG) {
-			if (grow(a, &buf, &cap, &outp, &outleft) < 0)
-				return -ENOMEM;
-			continue;
-		}
-		if (outleft < 3 &&
-		    grow(a, &buf, &cap, &outp, &outleft) < 0)
-			return -ENOMEM;
+		if (err == E2BIG || outleft < 3)
+			return (size_t)-1;
 		outp += put_fffd((uint8_t *)outp);
 		outleft -= 3;
 		if (err == EINVAL) /* incomplete sequence at the end */
 			break;
-		inp++; /* EILSEQ (or anything else): skip one byte */
-		inleft--;
+		size_t skip = unit < inleft ? unit : inleft;
+		inp += skip; /* EILSEQ (or anything else) */
+		inleft -= skip;
 	}
-	for (;;) { /* flush: return to the initial state */
-		size_t r = iconv(cd, NULL, NULL, &outp, &outleft);
-		if (r != (size_t)-1 || errno != E2BIG)
-			break;
-		if (grow(a, &buf, &cap, &outp, &outleft) < 0)
+	size_t r = iconv(cd, NULL, NULL, &outp, &outleft); /* flush */
+	if (r == (size_t)-1 && errno == E2BIG)
+		return (size_t)-1;
+	return cap - outleft;
+}
+
+static int iconv_out(iconv_t cd, size_t unit, const uint8_t *in, size_t n,
+		     struct scan_arena *a, uint8_t **out, size_t *outlen)
+{
+	if (n > (SIZE_MAX - 64) / 4)
+		return -ENOMEM;
+	size_t cap = 3 * n + 16;
+	for (;;) {
+		uint8_t *buf = scan_arena_alloc(a, cap + 1);
+		if (buf == NULL)
 			return -ENOMEM;
+		size_t o = iconv_try(cd, in, n, unit, buf, cap);
+		if (o != (size_t)-1) {
+			buf[o] = '\0';
+			scan_arena_shrink_last(a, buf, o + 1);
+			*out = buf;
+			*outlen = o;
+			return 0;
+		}
+		scan_arena_shrink_last(a, buf, 0); /* give the attempt back */
+		if (cap > SIZE_MAX / 8)
+			return -ENOMEM;
+		cap *= 4;
 	}
-	size_t o = cap - outleft;
-	buf[o] = '\0';
-	scan_arena_shrink_last(a, buf, o + 1);
-	*out = buf;
-	*outlen = o;
-	return 0;
 }
 
 int scan_charset_to_utf8(const char *charset, const uint8_t *in, size_t n,
@@ -373,5 +376,5 @@ int scan_charset_to_utf8(const char *charset, const uint8_t *in, size_t n,
 		int rc = copy_out(in, n, a, out, outlen);
 		return rc < 0 ? rc : -EINVAL;
 	}
-	return iconv_out(cd, in, n, a, out, outlen);
+	return iconv_out(cd, cs_unit(canon), in, n, a, out, outlen);
 }

@@ -148,8 +148,10 @@ static void hdr_scan(const uint8_t *s, size_t len, size_t limit,
 			r->body_off = len;
 			return;
 		}
-		size_t room = limit - pos; /* pos <= limit holds here */
-		size_t scan = len - pos < room ? len - pos : room;
+		/* pos <= limit holds here; look 2 bytes further so that the
+		 * blank line ending a block of exactly `limit` bytes is seen */
+		size_t room = limit - pos;
+		size_t scan = len - pos < room + 2 ? len - pos : room + 2;
 		const uint8_t *nl = memchr(s + pos, '\n', scan);
 		size_t lend, next;
 		if (nl != NULL) {
@@ -170,6 +172,12 @@ static void hdr_scan(const uint8_t *s, size_t len, size_t limit,
 		if (lend == pos) { /* blank line: end of the block */
 			r->block_len = pos;
 			r->body_off = next;
+			return;
+		}
+		if (next > limit) { /* this line would cross header_bytes */
+			r->truncated = 1;
+			r->block_len = pos;
+			r->body_off = pos;
 			return;
 		}
 		const uint8_t *colon;
