@@ -1,4 +1,7 @@
 /* conf/conf.c - see conf.h. YAML via libyaml's event API. */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strdup, fileno */
+#endif
 #include "conf/conf.h"
 
 #include <errno.h>
@@ -338,28 +341,34 @@ toomany:
 	return -ENOMEM;
 }
 
-static void yaml_err(const yaml_parser_t *p, const char *name, char *err,
-		     size_t errsz)
+static void yaml_err(const yaml_parser_t *p, const char *name,
+		     const char *buf, size_t len, char *err, size_t errsz)
 {
 	const char *problem = p->problem != NULL ? p->problem : "unknown error";
 	if (p->error == YAML_READER_ERROR) {
+		unsigned line = 1;
+		for (size_t i = 0; i < p->problem_offset && i < len; i++)
+			line += buf[i] == '\n';
 		set_err(err, errsz,
-			"%s: cannot read the file at byte %zu: %s; save it "
-			"as UTF-8 text", name, p->problem_offset, problem);
+			"%s:%u: not valid text (%s at byte %zu); save the "
+			"file as UTF-8", name, line, problem,
+			p->problem_offset);
 		return;
 	}
+	const char *hint = "check the indentation and quoting on this line "
+			   "and the ones above it";
+	if (strstr(problem, "cannot start any token") != NULL)
+		hint = "indent with spaces, not tabs, and quote values that "
+		       "start with @ or `";
 	unsigned line = mark_line(&p->problem_mark);
 	if (p->context != NULL)
 		set_err(err, errsz,
-			"%s:%u: YAML syntax error: %s %s (line %u); check "
-			"the indentation and quoting on this line and the "
-			"ones above it", name, line, problem, p->context,
-			mark_line(&p->context_mark));
+			"%s:%u: YAML syntax error: %s %s that starts at "
+			"line %u; %s", name, line, problem, p->context,
+			mark_line(&p->context_mark), hint);
 	else
-		set_err(err, errsz,
-			"%s:%u: YAML syntax error: %s; check the indentation "
-			"and quoting on this line and the ones above it",
-			name, line, problem);
+		set_err(err, errsz, "%s:%u: YAML syntax error: %s; %s", name,
+			line, problem, hint);
 }
 
 int conf_load_string(const char *name, const char *buf, size_t len,
@@ -397,7 +406,7 @@ int conf_load_string(const char *name, const char *buf, size_t len,
 			if (parser.error == YAML_MEMORY_ERROR) {
 				rc = -ENOMEM;
 			} else {
-				yaml_err(&parser, name, err, errsz);
+				yaml_err(&parser, name, buf, len, err, errsz);
 				rc = -EINVAL;
 			}
 			goto fail;
