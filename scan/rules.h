@@ -2,8 +2,11 @@
  * scan/rules.h - rule records: virus signatures, content rules and spam
  * keywords, and the builder that collects them for one rule generation.
  *
- * (The builder, the compiled database and the match API are added below
- * by scan/rules.c and scan/hsdb.c.)
+ * The builder (scan/rules.c) takes content and spam rules from the
+ * configuration and virus signatures from ClamAV files (.ndb/.hdb/.hsb,
+ * translated by scan/sig_clamav.c), validates each, and keeps a SHA-256 of
+ * its sources. scan/hsdb.h compiles a builder into the one Hyperscan
+ * database (plus hash tables) that the scan threads share.
  */
 #ifndef SLUICE_SCAN_RULES_H
 #define SLUICE_SCAN_RULES_H
@@ -48,5 +51,140 @@ struct scan_rule_def {
 	const char *file;        /* where it was written, for messages */
 	unsigned line;
 };
+
+/* ---- Rule records as the compiled database reports them ---------------- */
+
+enum scan_rule_match {
+	SCAN_MATCH_PATTERN, /* Hyperscan expression (body sig, content, spam) */
+	SCAN_MATCH_MD5,     /* hash signatures: digest of the whole leaf */
+	SCAN_MATCH_SHA1,
+	SCAN_MATCH_SHA256,
+};
+
+/* Offset constraint of a body signature: where the match must start. */
+enum scan_rule_offset {
+	SCAN_OFFSET_ANY,
+	SCAN_OFFSET_ABS, /* start in [off, off+shift] */
+	SCAN_OFFSET_EOF, /* start in [len-off, len-off+shift], len >= off */
+};
+
+/* Virus signatures apply to leaf bytes: text parts and attachments. */
+#define SCAN_RULE_SIG_WHERE (SCAN_WHERE_BODY | SCAN_WHERE_ATTACHMENT)
+
+/* A rule record. Read-only; strings are owned by whoever returned it (the
+ * builder or the compiled database) and live as long as it does. */
+struct scan_rule {
+	enum scan_rule_kind kind;
+	enum scan_rule_match match;
+	const char *name;
+	unsigned where;          /* SCAN_WHERE_* mask, never 0 */
+	int score;               /* spam weight; 0 otherwise */
+	const char *class_name;  /* content rules; NULL otherwise */
+	const char *file;        /* source file (path as given) */
+	unsigned line;
+	/* ClamAV target type (0 = any file, 1 = PE, ...); -1 for content and
+	 * spam rules. Signatures with a non-zero target are kept and match
+	 * every leaf; the pipeline may filter hits by the leaf's file type. */
+	int target_type;
+	/* body signatures */
+	enum scan_rule_offset offset;
+	uint64_t off, shift;
+	uint32_t min_len, max_len; /* body length; max UINT32_MAX = unbounded */
+	/* hash signatures */
+	uint64_t size;             /* leaf size, UINT64_MAX = any size */
+	uint8_t digest[32];        /* 16/20/32 bytes used by match type */
+};
+
+/* ---- Builder: collects one rule generation ---------------------------- */
+
+struct scan_rules;
+
+/* Diagnostics while loading signature files: a rejected line, an
+ * unsupported file. file is the path as given, line 0 for whole-file
+ * messages. msg is only valid during the call. */
+typedef void (*scan_diag_fn)(void *ctx, const char *file, unsigned line,
+			     const char *msg);
+
+/* Per-file load statistics. */
+struct scan_sigfile_stats {
+	const char *file;     /* path as given */
+	unsigned loaded;      /* body signatures for the Hyperscan database */
+	unsigned hashes;      /* hash signatures */
+	unsigned rejected;    /* lines skipped, each reported through diag */
+	int unsupported;      /* 1: file type not supported, file skipped */
+};
+
+/* Create an empty builder. NULL on allocation failure. Not thread-safe:
+ * one thread builds, then compiles with scan_db_build() (scan/hsdb.h). */
+struct scan_rules *scan_rules_create(void);
+
+/* Free the builder and every string it copied. Accepts NULL. A database
+ * built from it stays valid (it copies what it needs). */
+void scan_rules_free(struct scan_rules *r);
+
+/* Add a content or spam rule (borrowed; copied). The pattern is a literal
+ * keyword (escaped for Hyperscan) unless SCAN_RULE_REGEX; CASELESS maps
+ * to HS_FLAG_CASELESS; WORD wraps a literal in \b on each side that is a
+ * word character, a regex in \b(?:...)\b. Hyperscan validates the
+ * expression here, so a bad pattern names its rule.
+ * Returns 0, or -EINVAL (bad definition or pattern Hyperscan rejects),
+ * -EEXIST (name already used by a rule of the same kind), -ENOMEM; on
+ * error err (if errsz > 0) holds "file:line: rule 'name': reason". */
+int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
+		   char *err, size_t errsz);
+
+/* Load one ClamAV signature file, by extension: .ndb (body signatures),
+ * .hdb / .hsb (MD5 / SHA-1 / SHA-256 by digest length). Other ClamAV
+ * extensions are reported through diag as "not supported yet" and
+ * skipped; unknown extensions likewise. Comment (#) and blank lines are
+ * ignored, CRLF is accepted. A bad line is reported with its line number
+ * and reason and skipped; it never stops the load. diag may be NULL.
+ * Returns the number of signatures loaded (body + hash), or -errno when
+ * the file cannot be read (-ENOMEM on allocation failure). */
+int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
+			    scan_diag_fn diag, void *ctx);
+
+/* Load every regular, non-hidden file in dir, sorted by name (strcmp),
+ * as scan_rules_load_sigfile(). Returns the total loaded, or -errno for
+ * the directory or the first file that cannot be read. */
+int scan_rules_load_sigdir(struct scan_rules *r, const char *dir,
+			   scan_diag_fn diag, void *ctx);
+
+/* Load statistics of the i-th file loaded (0 <= i < file count). The
+ * pointer lives as long as the builder. */
+unsigned scan_rules_file_count(const struct scan_rules *r);
+const struct scan_sigfile_stats *scan_rules_file_stats(
+	const struct scan_rules *r, unsigned i);
+
+/* Number of rules, and rule id (0-based, in the order added). */
+unsigned scan_rules_count(const struct scan_rules *r);
+const struct scan_rule *scan_rules_get(const struct scan_rules *r,
+				       unsigned id);
+
+/* SHA-256 over every source so far, in order (file paths and contents,
+ * rule definitions). Equal hashes mean equal rule generations. */
+void scan_rules_source_hash(const struct scan_rules *r, uint8_t out[32]);
+
+/* ---- For scan/hsdb.c: how each pattern rule is compiled ----------------- */
+
+enum scan_rule_check {
+	SCAN_RULE_CHECK_NONE,      /* Hyperscan enforces everything */
+	SCAN_RULE_CHECK_EOF_FIXED, /* callback: start = end - min_len in the
+				      EOF window */
+	SCAN_RULE_CHECK_EOF_SOM,   /* callback: start = leftmost SOM in the
+				      EOF window */
+};
+
+struct scan_rule_expr {
+	const char *expr;        /* NUL-terminated Hyperscan expression */
+	unsigned hs_flags;       /* HS_FLAG_* */
+	int has_end_window;      /* hs_expr_ext min_offset/max_offset */
+	uint64_t min_end, max_end;
+	enum scan_rule_check check;
+};
+
+/* The expression of rule id, or NULL for hash signatures. */
+const struct scan_rule_expr *scan_rules_expr(const struct scan_rules *r,
+					     unsigned id);
 
 #endif

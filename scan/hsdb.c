@@ -1,0 +1,887 @@
+/*
+ * scan/hsdb.c - compile a rule generation into one Hyperscan database and
+ * hash tables; cache it on disk; scan with per-thread scratch.
+ * Contract in scan/hsdb.h.
+ */
+#include "scan/hsdb.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hs.h>
+#include <openssl/evp.h>
+
+#include "scan/hash.h"
+
+#define DB_MAGIC "SLUICEDB"
+/* Bump when the file layout, struct db_rec, or the translation of
+ * signatures and rules changes meaning. */
+#define DB_FORMAT 1u
+
+/* What the match callback needs per rule id, packed. */
+struct db_match {
+	uint64_t off, shift;
+	uint32_t len;   /* body length when fixed, else UINT32_MAX */
+	uint8_t where;
+	uint8_t check;  /* enum scan_rule_check */
+};
+
+struct hslot {
+	uint64_t key;  /* first 8 digest bytes */
+	uint32_t idx1; /* rule id + 1; 0 = empty */
+};
+
+struct htab {
+	struct hslot *slots;
+	uint32_t mask;
+};
+
+enum { T_MD5, T_SHA1, T_SHA256, T_N };
+
+struct scan_db {
+	hs_database_t *hs; /* NULL when there are no pattern rules */
+	size_t hs_bytes;
+	unsigned nrules;
+	struct scan_rule *rules;
+	struct db_match *match;
+	char *pool; /* every string of every rule */
+	size_t pool_len;
+	struct htab tab[T_N];
+	size_t tab_bytes;
+	int from_cache;
+	uint8_t key[32];
+};
+
+struct scan_db_scratch {
+	const struct scan_db *db;
+	hs_scratch_t *hs;
+	uint64_t *bits;    /* one bit per rule: already reported */
+	uint32_t *touched; /* words of bits that are non-zero */
+	uint32_t ntouched;
+	unsigned nhits, dropped;
+	/* the scan in progress */
+	uint64_t len;
+	unsigned where;
+	int part;
+	struct scan_hit hits[SCAN_DB_MAX_HITS];
+};
+
+/* On-disk rule record (native layout; the cache key covers the platform
+ * and DB_FORMAT). String fields are pool offsets, UINT32_MAX = NULL. */
+struct db_rec {
+	uint32_t kind, match, where, line, offset, check, min_len, max_len;
+	uint32_t name, class_name, file;
+	int32_t score, target;
+	uint32_t pad;
+	uint64_t off, shift, size;
+	uint8_t digest[32];
+};
+
+#define NOSTR UINT32_MAX
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- construction common to both paths ------------------------------- */
+
+static int digest_len(enum scan_rule_match m)
+{
+	return m == SCAN_MATCH_MD5 ? 16 : m == SCAN_MATCH_SHA1 ? 20 : 32;
+}
+
+static uint64_t digest_key(const uint8_t *d)
+{
+	uint64_t k;
+
+	memcpy(&k, d, sizeof k);
+	return k;
+}
+
+/* Derive the match table and hash tables from db->rules and the per-rule
+ * callback checks (enum scan_rule_check). */
+static int db_finish(struct scan_db *db, const uint8_t *checks)
+{
+	uint32_t count[T_N] = { 0 };
+
+	db->match = calloc(db->nrules ? db->nrules : 1, sizeof *db->match);
+	if (db->match == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = &db->rules[i];
+		struct db_match *m = &db->match[i];
+
+		m->where = (uint8_t)r->where;
+		m->off = r->off;
+		m->shift = r->shift;
+		m->len = r->min_len == r->max_len ? r->min_len : UINT32_MAX;
+		m->check = checks[i];
+		if (r->match != SCAN_MATCH_PATTERN)
+			count[r->match - SCAN_MATCH_MD5]++;
+	}
+	for (int t = 0; t < T_N; t++) {
+		uint32_t size = 16;
+
+		while (size < 2 * count[t])
+			size *= 2;
+		db->tab[t].slots = calloc(size, sizeof(struct hslot));
+		if (db->tab[t].slots == NULL)
+			return -ENOMEM;
+		db->tab[t].mask = size - 1;
+		db->tab_bytes += size * sizeof(struct hslot);
+	}
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = &db->rules[i];
+
+		if (r->match == SCAN_MATCH_PATTERN)
+			continue;
+		struct htab *t = &db->tab[r->match - SCAN_MATCH_MD5];
+		uint64_t k = digest_key(r->digest);
+		uint32_t h = (uint32_t)k & t->mask;
+
+		while (t->slots[h].idx1 != 0)
+			h = (h + 1) & t->mask;
+		t->slots[h].key = k;
+		t->slots[h].idx1 = i + 1;
+	}
+	return 0;
+}
+
+static void db_key(struct scan_rules *rules, const hs_platform_info_t *plat,
+		   uint8_t key[32])
+{
+	uint8_t src[32];
+	uint32_t fmt = DB_FORMAT;
+	const char *ver = hs_version();
+	uint64_t pk[2] = { plat->tune, plat->cpu_features };
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	scan_rules_source_hash(rules, src);
+	if (c == NULL || !EVP_DigestInit_ex2(c, EVP_sha256(), NULL))
+		abort(); /* start-up out of memory */
+	EVP_DigestUpdate(c, DB_MAGIC, 8);
+	EVP_DigestUpdate(c, &fmt, sizeof fmt);
+	EVP_DigestUpdate(c, src, sizeof src);
+	EVP_DigestUpdate(c, ver, strlen(ver) + 1);
+	EVP_DigestUpdate(c, pk, sizeof pk);
+	EVP_DigestFinal_ex(c, key, NULL);
+	EVP_MD_CTX_free(c);
+}
+
+/* Copy the builder's rules, strings into one pool (file names shared). */
+static int db_copy_rules(struct scan_db *db, struct scan_rules *rules)
+{
+	size_t need = 1;
+	const char *last_file = NULL;
+	char *p;
+
+	db->nrules = scan_rules_count(rules);
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = scan_rules_get(rules, i);
+
+		need += strlen(r->name) + 1;
+		if (r->class_name)
+			need += strlen(r->class_name) + 1;
+		if (r->file != last_file)
+			need += strlen(r->file) + 1;
+		last_file = r->file;
+	}
+	if (need > UINT32_MAX)
+		return -ENOMEM;
+	db->rules = calloc(db->nrules ? db->nrules : 1, sizeof *db->rules);
+	db->pool = malloc(need);
+	if (db->rules == NULL || db->pool == NULL)
+		return -ENOMEM;
+	p = db->pool;
+	*p++ = '\0';
+	last_file = NULL;
+	const char *last_copy = NULL;
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = scan_rules_get(rules, i);
+		struct scan_rule *d = &db->rules[i];
+
+		*d = *r;
+		d->name = p;
+		p = stpcpy(p, r->name) + 1;
+		if (r->class_name) {
+			d->class_name = p;
+			p = stpcpy(p, r->class_name) + 1;
+		}
+		if (r->file != last_file) {
+			last_copy = p;
+			p = stpcpy(p, r->file) + 1;
+		}
+		d->file = last_copy;
+		last_file = r->file;
+	}
+	db->pool_len = (size_t)(p - db->pool);
+	return 0;
+}
+
+static int db_compile(struct scan_db *db, struct scan_rules *rules,
+		      const hs_platform_info_t *plat, char *err, size_t errsz)
+{
+	unsigned n = 0, som = 0;
+	const char **exprs = calloc(db->nrules + 1, sizeof *exprs);
+	unsigned *flags = calloc(db->nrules + 1, sizeof *flags);
+	unsigned *ids = calloc(db->nrules + 1, sizeof *ids);
+	hs_expr_ext_t *ext = calloc(db->nrules + 1, sizeof *ext);
+	const hs_expr_ext_t **extp = calloc(db->nrules + 1, sizeof *extp);
+	hs_compile_error_t *cerr = NULL;
+	int rc = -ENOMEM;
+
+	if (!exprs || !flags || !ids || !ext || !extp) {
+		set_err(err, errsz, "out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule_expr *x = scan_rules_expr(rules, i);
+
+		if (x == NULL)
+			continue;
+		exprs[n] = x->expr;
+		flags[n] = x->hs_flags;
+		ids[n] = i;
+		if (x->has_end_window) {
+			ext[n].flags = HS_EXT_FLAG_MIN_OFFSET |
+				       HS_EXT_FLAG_MAX_OFFSET;
+			ext[n].min_offset = x->min_end;
+			ext[n].max_offset = x->max_end;
+			extp[n] = &ext[n];
+		}
+		som |= x->hs_flags & HS_FLAG_SOM_LEFTMOST;
+		n++;
+	}
+	rc = 0;
+	if (n == 0)
+		goto out; /* Hyperscan cannot compile zero patterns */
+	if (hs_compile_ext_multi(exprs, flags, ids, extp, n,
+				 HS_MODE_BLOCK |
+					 (som ? HS_MODE_SOM_HORIZON_LARGE : 0),
+				 plat, &db->hs, &cerr) != HS_SUCCESS) {
+		if (cerr && cerr->expression >= 0 &&
+		    (unsigned)cerr->expression < n) {
+			const struct scan_rule *r =
+				&db->rules[ids[cerr->expression]];
+			set_err(err, errsz, "%s:%u: rule '%s': %s", r->file,
+				r->line, r->name, cerr->message);
+		} else {
+			set_err(err, errsz, "Hyperscan: %s",
+				cerr ? cerr->message : "compile failed");
+		}
+		hs_free_compile_error(cerr);
+		db->hs = NULL;
+		rc = -EINVAL;
+		goto out;
+	}
+	hs_database_size(db->hs, &db->hs_bytes);
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(ext);
+	free(extp);
+	return rc;
+}
+
+/* ---- cache file ------------------------------------------------------- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+	int bad;
+};
+
+static void wput(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->bad)
+		return;
+	if (w->cap - w->n < n) {
+		size_t cap = w->cap ? w->cap : 4096;
+
+		while (cap - w->n < n)
+			cap *= 2;
+		uint8_t *np = realloc(w->p, cap);
+		if (np == NULL) {
+			w->bad = 1;
+			return;
+		}
+		w->p = np;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->n, p, n);
+	w->n += n;
+}
+
+static uint32_t pool_off(const struct scan_db *db, const char *s)
+{
+	return s == NULL ? NOSTR : (uint32_t)(s - db->pool);
+}
+
+#define HDR_LEN (8 + 4 + 4 + 32 + 8)
+
+static void cache_path(char *buf, size_t sz, const char *dir,
+		       const uint8_t key[32])
+{
+	char hex[65];
+
+	snprintf(buf, sz, "%s/sluice-%s.hsdb", dir, scan_hash_hex(key, 32, hex));
+}
+
+static void cache_write(const struct scan_db *db, const char *dir)
+{
+	struct wbuf w = { 0 };
+	char path[4096], tmp[4096];
+	char *ser = NULL;
+	size_t ser_len = 0;
+	uint32_t u32;
+	uint64_t u64;
+	int fd = -1;
+
+	if (db->hs != NULL &&
+	    hs_serialize_database(db->hs, &ser, &ser_len) != HS_SUCCESS)
+		return;
+	/* header; payload length patched below */
+	wput(&w, DB_MAGIC, 8);
+	u32 = DB_FORMAT;
+	wput(&w, &u32, 4);
+	u32 = HDR_LEN;
+	wput(&w, &u32, 4);
+	wput(&w, db->key, 32);
+	u64 = 0;
+	wput(&w, &u64, 8);
+	/* payload */
+	u32 = db->nrules;
+	wput(&w, &u32, 4);
+	u64 = db->pool_len;
+	wput(&w, &u64, 8);
+	wput(&w, db->pool, db->pool_len);
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = &db->rules[i];
+		struct db_rec rec;
+
+		memset(&rec, 0, sizeof rec);
+		rec.kind = r->kind;
+		rec.match = r->match;
+		rec.where = r->where;
+		rec.line = r->line;
+		rec.offset = r->offset;
+		rec.check = db->match[i].check;
+		rec.min_len = r->min_len;
+		rec.max_len = r->max_len;
+		rec.name = pool_off(db, r->name);
+		rec.class_name = pool_off(db, r->class_name);
+		rec.file = pool_off(db, r->file);
+		rec.score = r->score;
+		rec.target = r->target_type;
+		rec.off = r->off;
+		rec.shift = r->shift;
+		rec.size = r->size;
+		memcpy(rec.digest, r->digest, 32);
+		wput(&w, &rec, sizeof rec);
+	}
+	u64 = ser_len;
+	wput(&w, &u64, 8);
+	if (ser_len > 0)
+		wput(&w, ser, ser_len);
+	free(ser);
+	if (w.bad)
+		goto out;
+	u64 = w.n - HDR_LEN;
+	memcpy(w.p + HDR_LEN - 8, &u64, 8);
+	{
+		uint8_t sum[32];
+
+		scan_sha256(w.p + HDR_LEN, w.n - HDR_LEN, sum);
+		wput(&w, sum, 32);
+	}
+	if (w.bad)
+		goto out;
+
+	(void)mkdir(dir, 0755);
+	cache_path(path, sizeof path, dir, db->key);
+	snprintf(tmp, sizeof tmp, "%s/.sluice-hsdb.XXXXXX", dir);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	for (size_t off = 0; off < w.n;) {
+		ssize_t k = write(fd, w.p + off, w.n - off);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			goto unlink;
+		}
+		off += (size_t)k;
+	}
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+		goto unlink;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto unlink;
+	{
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	goto out;
+unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(w.p);
+}
+
+struct rbuf {
+	const uint8_t *p;
+	size_t n, pos;
+};
+
+static int rget(struct rbuf *r, void *out, size_t n)
+{
+	if (r->n - r->pos < n)
+		return -1;
+	memcpy(out, r->p + r->pos, n);
+	r->pos += n;
+	return 0;
+}
+
+static int read_all(const char *path, uint8_t **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	uint8_t *buf = NULL;
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size < HDR_LEN + 32 || (uint64_t)sb.st_size > ((uint64_t)1 << 34))
+		goto bad;
+	buf = malloc((size_t)sb.st_size);
+	if (buf == NULL)
+		goto bad;
+	while (n < (size_t)sb.st_size) {
+		ssize_t k = read(fd, buf + n, (size_t)sb.st_size - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			goto bad;
+		n += (size_t)k;
+	}
+	close(fd);
+	*out = buf;
+	*len = n;
+	return 0;
+bad:
+	free(buf);
+	close(fd);
+	return -EBADMSG;
+}
+
+/* Load and verify a cache file into db (whose key is set). 0 or -errno;
+ * on error db may hold partial state that scan_db_free() releases. */
+static int cache_load(struct scan_db *db, const char *dir)
+{
+	char path[4096];
+	uint8_t *buf = NULL, sum[32], key[32];
+	size_t len = 0;
+	char magic[8];
+	uint32_t fmt, hdr, nrules;
+	uint64_t payload, pool_len, ser_len;
+	int rc;
+
+	cache_path(path, sizeof path, dir, db->key);
+	rc = read_all(path, &buf, &len);
+	if (rc != 0)
+		return rc;
+	struct rbuf r = { buf, len, 0 };
+	rc = -EBADMSG;
+	if (rget(&r, magic, 8) || memcmp(magic, DB_MAGIC, 8) ||
+	    rget(&r, &fmt, 4) || fmt != DB_FORMAT || rget(&r, &hdr, 4) ||
+	    hdr != HDR_LEN || rget(&r, key, 32) ||
+	    memcmp(key, db->key, 32) != 0 || rget(&r, &payload, 8) ||
+	    payload != len - HDR_LEN - 32)
+		goto out;
+	scan_sha256(buf + HDR_LEN, payload, sum);
+	if (memcmp(sum, buf + HDR_LEN + payload, 32) != 0)
+		goto out;
+	r.n = HDR_LEN + payload; /* the checksum is not payload */
+
+	if (rget(&r, &nrules, 4) || rget(&r, &pool_len, 8) || pool_len == 0 ||
+	    pool_len > r.n - r.pos || pool_len > UINT32_MAX ||
+	    (uint64_t)nrules * sizeof(struct db_rec) > r.n - r.pos)
+		goto out;
+	db->pool = malloc(pool_len);
+	db->nrules = nrules;
+	db->rules = calloc(nrules ? nrules : 1, sizeof *db->rules);
+	if (db->pool == NULL || db->rules == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	db->pool_len = pool_len;
+	rget(&r, db->pool, pool_len);
+	if (db->pool[pool_len - 1] != '\0')
+		goto out; /* every string ends inside the pool */
+	uint8_t *checks = calloc(nrules ? nrules : 1, 1);
+	if (checks == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < nrules; i++) {
+		struct db_rec rec;
+		struct scan_rule *d = &db->rules[i];
+
+		if (rget(&r, &rec, sizeof rec) || rec.kind > SCAN_RULE_SPAM ||
+		    rec.match > SCAN_MATCH_SHA256 ||
+		    rec.offset > SCAN_OFFSET_EOF ||
+		    rec.check > SCAN_RULE_CHECK_EOF_SOM ||
+		    (rec.where & ~(unsigned)SCAN_WHERE_ANY) || rec.where == 0 ||
+		    rec.name >= pool_len || rec.file >= pool_len ||
+		    (rec.class_name != NOSTR && rec.class_name >= pool_len)) {
+			free(checks);
+			goto out;
+		}
+		d->kind = rec.kind;
+		d->match = rec.match;
+		d->where = rec.where;
+		d->line = rec.line;
+		d->offset = rec.offset;
+		d->min_len = rec.min_len;
+		d->max_len = rec.max_len;
+		d->name = db->pool + rec.name;
+		d->class_name = rec.class_name == NOSTR ? NULL
+							: db->pool + rec.class_name;
+		d->file = db->pool + rec.file;
+		d->score = rec.score;
+		d->target_type = rec.target;
+		d->off = rec.off;
+		d->shift = rec.shift;
+		d->size = rec.size;
+		memcpy(d->digest, rec.digest, 32);
+		checks[i] = (uint8_t)rec.check;
+	}
+	if (rget(&r, &ser_len, 8) || ser_len != r.n - r.pos) {
+		free(checks);
+		goto out;
+	}
+	if (ser_len > 0 &&
+	    hs_deserialize_database((const char *)buf + r.pos, ser_len,
+				    &db->hs) != HS_SUCCESS) {
+		db->hs = NULL;
+		free(checks);
+		goto out;
+	}
+	rc = db_finish(db, checks);
+	free(checks);
+	if (rc != 0)
+		goto out;
+	if (db->hs != NULL)
+		hs_database_size(db->hs, &db->hs_bytes);
+	db->from_cache = 1;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+static void db_clear(struct scan_db *db)
+{
+	hs_free_database(db->hs);
+	free(db->rules);
+	free(db->match);
+	free(db->pool);
+	for (int t = 0; t < T_N; t++)
+		free(db->tab[t].slots);
+	uint8_t key[32];
+	memcpy(key, db->key, 32);
+	memset(db, 0, sizeof *db);
+	memcpy(db->key, key, 32);
+}
+
+int scan_db_build(struct scan_rules *rules, const char *cache_dir,
+		  struct scan_db **out, char *err, size_t errsz)
+{
+	struct scan_db *db = calloc(1, sizeof *db);
+	hs_platform_info_t plat;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (errsz > 0)
+		err[0] = '\0';
+	if (db == NULL)
+		goto fail;
+	if (hs_populate_platform(&plat) != HS_SUCCESS) {
+		set_err(err, errsz, "Hyperscan: cannot detect the platform");
+		rc = -EINVAL;
+		goto fail;
+	}
+	db_key(rules, &plat, db->key);
+	if (cache_dir != NULL) {
+		if (cache_load(db, cache_dir) == 0) {
+			*out = db;
+			return 0;
+		}
+		db_clear(db); /* missing, stale or corrupt: rebuild */
+	}
+
+	rc = db_copy_rules(db, rules);
+	if (rc != 0)
+		goto fail;
+	rc = db_compile(db, rules, &plat, err, errsz);
+	if (rc != 0)
+		goto fail;
+	{
+		uint8_t *checks = calloc(db->nrules ? db->nrules : 1, 1);
+
+		if (checks == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		for (unsigned i = 0; i < db->nrules; i++) {
+			const struct scan_rule_expr *x = scan_rules_expr(rules, i);
+
+			checks[i] = (uint8_t)(x ? x->check : SCAN_RULE_CHECK_NONE);
+		}
+		rc = db_finish(db, checks);
+		free(checks);
+		if (rc != 0)
+			goto fail;
+	}
+	if (cache_dir != NULL)
+		cache_write(db, cache_dir);
+	*out = db;
+	return 0;
+fail:
+	if (rc == -ENOMEM && errsz > 0 && err[0] == '\0')
+		snprintf(err, errsz, "out of memory building the rule database");
+	scan_db_free(db);
+	return rc;
+}
+
+void scan_db_free(struct scan_db *db)
+{
+	if (db == NULL)
+		return;
+	db_clear(db);
+	free(db);
+}
+
+unsigned scan_db_rule_count(const struct scan_db *db)
+{
+	return db->nrules;
+}
+
+const struct scan_rule *scan_db_rule(const struct scan_db *db, unsigned id)
+{
+	return id < db->nrules ? &db->rules[id] : NULL;
+}
+
+size_t scan_db_memory(const struct scan_db *db)
+{
+	return db->hs_bytes + db->nrules * (sizeof *db->rules + sizeof *db->match) +
+	       db->pool_len + db->tab_bytes;
+}
+
+int scan_db_loaded_from_cache(const struct scan_db *db)
+{
+	return db->from_cache;
+}
+
+void scan_db_key(const struct scan_db *db, uint8_t out[32])
+{
+	memcpy(out, db->key, 32);
+}
+
+struct scan_db_scratch *scan_db_scratch_create(const struct scan_db *db)
+{
+	struct scan_db_scratch *s = calloc(1, sizeof *s);
+	size_t words = (db->nrules + 63) / 64 + 1;
+
+	if (s == NULL)
+		return NULL;
+	s->db = db;
+	s->bits = calloc(words, sizeof *s->bits);
+	s->touched = calloc(words, sizeof *s->touched);
+	if (s->bits == NULL || s->touched == NULL)
+		goto fail;
+	if (db->hs != NULL && hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
+		goto fail;
+	return s;
+fail:
+	scan_db_scratch_free(s);
+	return NULL;
+}
+
+void scan_db_scratch_free(struct scan_db_scratch *s)
+{
+	if (s == NULL)
+		return;
+	hs_free_scratch(s->hs);
+	free(s->bits);
+	free(s->touched);
+	free(s);
+}
+
+void scan_db_hits_reset(struct scan_db_scratch *s)
+{
+	for (uint32_t i = 0; i < s->ntouched; i++)
+		s->bits[s->touched[i]] = 0;
+	s->ntouched = 0;
+	s->nhits = 0;
+	s->dropped = 0;
+}
+
+static void record(struct scan_db_scratch *s, uint32_t id, uint64_t start,
+		   uint64_t end, unsigned where)
+{
+	uint32_t w = id >> 6;
+	uint64_t bit = 1ull << (id & 63);
+
+	if (s->bits[w] & bit)
+		return;
+	if (s->bits[w] == 0)
+		s->touched[s->ntouched++] = w;
+	s->bits[w] |= bit;
+	if (s->nhits == SCAN_DB_MAX_HITS) {
+		s->dropped++;
+		return;
+	}
+	s->hits[s->nhits++] = (struct scan_hit){
+		.rule = id, .part = s->part, .start = start, .end = end,
+		.where = where,
+	};
+}
+
+static int on_match(unsigned id, unsigned long long from,
+		    unsigned long long to, unsigned flags, void *ctx)
+{
+	struct scan_db_scratch *s = ctx;
+	const struct db_match *m = &s->db->match[id];
+	uint64_t start, lo;
+
+	(void)flags;
+	if (!(m->where & s->where))
+		return 0;
+	switch (m->check) {
+	case SCAN_RULE_CHECK_NONE:
+		start = m->len != UINT32_MAX ? to - m->len : UINT64_MAX;
+		break;
+	case SCAN_RULE_CHECK_EOF_FIXED:
+	case SCAN_RULE_CHECK_EOF_SOM:
+		start = m->check == SCAN_RULE_CHECK_EOF_SOM ? from : to - m->len;
+		if (s->len < m->off)
+			return 0;
+		lo = s->len - m->off;
+		if (start < lo || start - lo > m->shift)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	record(s, id, start, to, s->where);
+	return 0;
+}
+
+int scan_db_scan(const struct scan_db *db, struct scan_db_scratch *s,
+		 const uint8_t *data, size_t len, unsigned where, int part)
+{
+	hs_error_t e;
+
+	if (s->db != db || where == 0)
+		return -EINVAL;
+	if (len > UINT_MAX)
+		return -EFBIG;
+	if (db->hs == NULL)
+		return 0;
+	s->len = len;
+	s->where = where;
+	s->part = part;
+	e = hs_scan(db->hs, data ? (const char *)data : "", (unsigned)len, 0,
+		    s->hs, on_match, s);
+	switch (e) {
+	case HS_SUCCESS:
+	case HS_SCAN_TERMINATED:
+		return 0;
+	case HS_NOMEM:
+		return -ENOMEM;
+	case HS_INVALID:
+	case HS_BAD_ALIGN:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static void hash_lookup(const struct scan_db *db, struct scan_db_scratch *s,
+			int t, const uint8_t *d, uint64_t size)
+{
+	const struct htab *tab = &db->tab[t];
+	uint64_t k = digest_key(d);
+	uint32_t h = (uint32_t)k & tab->mask;
+
+	for (; tab->slots[h].idx1 != 0; h = (h + 1) & tab->mask) {
+		if (tab->slots[h].key != k)
+			continue;
+		uint32_t id = tab->slots[h].idx1 - 1;
+		const struct scan_rule *r = &db->rules[id];
+
+		if (memcmp(r->digest, d, (size_t)digest_len(r->match)) == 0 &&
+		    (r->size == UINT64_MAX || r->size == size))
+			record(s, id, 0, size, 0);
+	}
+}
+
+int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
+		       const uint8_t md5[16], const uint8_t *sha1,
+		       const uint8_t sha256[32], uint64_t size, int part)
+{
+	if (s->db != db)
+		return -EINVAL;
+	s->part = part;
+	if (md5 != NULL)
+		hash_lookup(db, s, T_MD5, md5, size);
+	if (sha1 != NULL)
+		hash_lookup(db, s, T_SHA1, sha1, size);
+	if (sha256 != NULL)
+		hash_lookup(db, s, T_SHA256, sha256, size);
+	return 0;
+}
+
+unsigned scan_db_hits(const struct scan_db_scratch *s,
+		      const struct scan_hit **out)
+{
+	*out = s->hits;
+	return s->nhits;
+}
+
+unsigned scan_db_hits_dropped(const struct scan_db_scratch *s)
+{
+	return s->dropped;
+}

@@ -1,0 +1,656 @@
+/*
+ * scan/rules.c - the rule builder: content/spam rules and ClamAV signature
+ * files into one list of rule records plus Hyperscan expressions.
+ * Contract in scan/rules.h.
+ */
+#include "scan/rules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <hs.h>
+#include <openssl/evp.h>
+
+#include "scan/sig_clamav.h"
+
+struct scan_rules {
+	struct scan_rule *rules;
+	struct scan_rule_expr *exprs; /* expr == NULL for hash rules */
+	unsigned n, cap;
+	struct scan_sigfile_stats *files;
+	unsigned nfiles, files_cap;
+	EVP_MD_CTX *src; /* running SHA-256 of the sources */
+};
+
+struct scan_rules *scan_rules_create(void)
+{
+	struct scan_rules *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->src = EVP_MD_CTX_new();
+	if (r->src == NULL || !EVP_DigestInit_ex2(r->src, EVP_sha256(), NULL))
+		goto fail;
+	return r;
+fail:
+	scan_rules_free(r);
+	return NULL;
+}
+
+void scan_rules_free(struct scan_rules *r)
+{
+	if (r == NULL)
+		return;
+	for (unsigned i = 0; i < r->n; i++) {
+		free((char *)r->rules[i].name);
+		free((char *)r->rules[i].class_name);
+		if (r->rules[i].kind != SCAN_RULE_VIRUS)
+			free((char *)r->rules[i].file); /* sig files: shared */
+		free((char *)r->exprs[i].expr);
+	}
+	for (unsigned i = 0; i < r->nfiles; i++)
+		free((char *)r->files[i].file);
+	free(r->rules);
+	free(r->exprs);
+	free(r->files);
+	EVP_MD_CTX_free(r->src);
+	free(r);
+}
+
+unsigned scan_rules_count(const struct scan_rules *r)
+{
+	return r->n;
+}
+
+const struct scan_rule *scan_rules_get(const struct scan_rules *r,
+				       unsigned id)
+{
+	return id < r->n ? &r->rules[id] : NULL;
+}
+
+const struct scan_rule_expr *scan_rules_expr(const struct scan_rules *r,
+					     unsigned id)
+{
+	return id < r->n && r->exprs[id].expr != NULL ? &r->exprs[id] : NULL;
+}
+
+unsigned scan_rules_file_count(const struct scan_rules *r)
+{
+	return r->nfiles;
+}
+
+const struct scan_sigfile_stats *scan_rules_file_stats(
+	const struct scan_rules *r, unsigned i)
+{
+	return i < r->nfiles ? &r->files[i] : NULL;
+}
+
+void scan_rules_source_hash(const struct scan_rules *r, uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || !EVP_MD_CTX_copy_ex(c, r->src) ||
+	    !EVP_DigestFinal_ex(c, out, NULL))
+		abort(); /* load-time out of memory */
+	EVP_MD_CTX_free(c);
+}
+
+/* Source hash: every field is length-prefixed so concatenations cannot
+ * collide. */
+static void src_bytes(struct scan_rules *r, const void *p, size_t n)
+{
+	uint64_t len = n;
+
+	EVP_DigestUpdate(r->src, &len, sizeof len);
+	if (n > 0)
+		EVP_DigestUpdate(r->src, p, n);
+}
+
+static void src_str(struct scan_rules *r, const char *s)
+{
+	if (s == NULL)
+		src_bytes(r, "\xff", 1); /* distinct from "" */
+	else
+		src_bytes(r, s, strlen(s) + 1);
+}
+
+static void src_u64(struct scan_rules *r, uint64_t v)
+{
+	src_bytes(r, &v, sizeof v);
+}
+
+/* Append a rule; takes ownership of expr on success. */
+static struct scan_rule *rules_push(struct scan_rules *r,
+				    struct scan_rule_expr **xp)
+{
+	if (r->n == r->cap) {
+		unsigned cap = r->cap ? r->cap * 2 : 64;
+		struct scan_rule *nr = realloc(r->rules, cap * sizeof *nr);
+
+		if (nr == NULL)
+			return NULL;
+		r->rules = nr;
+		struct scan_rule_expr *ne = realloc(r->exprs, cap * sizeof *ne);
+		if (ne == NULL)
+			return NULL;
+		r->exprs = ne;
+		r->cap = cap;
+	}
+	memset(&r->rules[r->n], 0, sizeof r->rules[r->n]);
+	memset(&r->exprs[r->n], 0, sizeof r->exprs[r->n]);
+	*xp = &r->exprs[r->n];
+	return &r->rules[r->n++];
+}
+
+static void pop_rule(struct scan_rules *r)
+{
+	struct scan_rule *ru = &r->rules[--r->n];
+
+	free((char *)ru->name);
+	free((char *)ru->class_name);
+	if (ru->kind != SCAN_RULE_VIRUS)
+		free((char *)ru->file);
+	free((char *)r->exprs[r->n].expr);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void errf(char *err, size_t errsz, const struct scan_rule_def *d,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (errsz == 0)
+		return;
+	n = snprintf(err, errsz, "%s:%u: %s rule '%s': ",
+		     d->file ? d->file : "(config)", d->line,
+		     d->kind == SCAN_RULE_SPAM ? "spam" : "content",
+		     d->name ? d->name : "(unnamed)");
+	if (n < 0 || (size_t)n >= errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static int is_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Build the Hyperscan expression of a content/spam definition. */
+static char *def_expr(const struct scan_rule_def *d)
+{
+	const unsigned char *p = (const unsigned char *)d->pattern;
+	size_t n = strlen(d->pattern);
+	char *e = malloc(n * 4 + 16), *o = e;
+
+	if (e == NULL)
+		return NULL;
+	if (d->flags & SCAN_RULE_REGEX) {
+		if (d->flags & SCAN_RULE_WORD)
+			o += sprintf(o, "\\b(?:%s)\\b", d->pattern);
+		else
+			o += sprintf(o, "%s", d->pattern);
+		return e;
+	}
+	if ((d->flags & SCAN_RULE_WORD) && is_word(p[0]))
+		o += sprintf(o, "\\b");
+	for (size_t i = 0; i < n; i++) {
+		if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= '0' && p[i] <= '9'))
+			*o++ = (char)p[i];
+		else
+			o += sprintf(o, "\\x%02x", p[i]);
+	}
+	if ((d->flags & SCAN_RULE_WORD) && is_word(p[n - 1]))
+		o += sprintf(o, "\\b");
+	*o = '\0';
+	return e;
+}
+
+/* Ask Hyperscan whether it accepts the expression. 0 or -EINVAL with the
+ * compiler's message copied into msg. */
+static int hs_validate(const struct scan_rule_expr *x, char *msg, size_t msz)
+{
+	hs_expr_ext_t ext = { 0 };
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	hs_error_t e;
+
+	if (x->has_end_window) {
+		ext.flags = HS_EXT_FLAG_MIN_OFFSET | HS_EXT_FLAG_MAX_OFFSET;
+		ext.min_offset = x->min_end;
+		ext.max_offset = x->max_end;
+	}
+	e = hs_expression_ext_info(x->expr, x->hs_flags, &ext, &info, &cerr);
+	if (e == HS_SUCCESS) {
+		/* hs_compile_multi() would refuse the whole set for this */
+		int empty = info->min_width == 0;
+
+		free(info);
+		if (!empty)
+			return 0;
+		snprintf(msg, msz, "pattern can match the empty string");
+		return -EINVAL;
+	}
+	snprintf(msg, msz, "%s", cerr ? cerr->message : "rejected by Hyperscan");
+	hs_free_compile_error(cerr);
+	return -EINVAL;
+}
+
+int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
+		   char *err, size_t errsz)
+{
+	const unsigned known = SCAN_RULE_CASELESS | SCAN_RULE_WORD |
+			       SCAN_RULE_REGEX;
+	struct scan_rule *ru;
+	struct scan_rule_expr *x;
+	char msg[256];
+	int rc;
+
+	if (errsz > 0)
+		err[0] = '\0';
+	if (d->kind != SCAN_RULE_CONTENT && d->kind != SCAN_RULE_SPAM) {
+		errf(err, errsz, d, "only content and spam rules can be "
+			 "added; virus signatures come from signature files");
+		return -EINVAL;
+	}
+	if (d->name == NULL || d->name[0] == '\0' || d->pattern == NULL ||
+	    d->pattern[0] == '\0') {
+		errf(err, errsz, d, "needs a name and a non-empty pattern");
+		return -EINVAL;
+	}
+	if (d->flags & ~known) {
+		errf(err, errsz, d, "unknown flags %#x", d->flags & ~known);
+		return -EINVAL;
+	}
+	if (d->where & ~(unsigned)SCAN_WHERE_ANY) {
+		errf(err, errsz, d, "unknown where bits %#x", d->where);
+		return -EINVAL;
+	}
+	if (d->kind == SCAN_RULE_CONTENT &&
+	    (d->class_name == NULL || d->class_name[0] == '\0')) {
+		errf(err, errsz, d, "content rule needs a class");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct scan_rule *o = &r->rules[i];
+
+		if (o->kind == d->kind && strcmp(o->name, d->name) == 0) {
+			errf(err, errsz, d, "duplicate name (first at %s:%u)",
+			     o->file, o->line);
+			return -EEXIST;
+		}
+	}
+
+	ru = rules_push(r, &x);
+	if (ru == NULL)
+		goto nomem;
+	ru->kind = d->kind;
+	ru->match = SCAN_MATCH_PATTERN;
+	ru->where = d->where ? d->where : SCAN_WHERE_ANY;
+	ru->score = d->kind == SCAN_RULE_SPAM ? d->score : 0;
+	ru->line = d->line;
+	ru->target_type = -1;
+	/* a literal's length is known (\b is zero-width): hits get a start */
+	ru->min_len = (d->flags & SCAN_RULE_REGEX) ? 0 : (uint32_t)strlen(d->pattern);
+	ru->max_len = (d->flags & SCAN_RULE_REGEX) ? UINT32_MAX : ru->min_len;
+	ru->size = UINT64_MAX;
+	ru->name = strdup(d->name);
+	ru->file = strdup(d->file ? d->file : "(config)");
+	if (d->kind == SCAN_RULE_CONTENT)
+		ru->class_name = strdup(d->class_name);
+	x->expr = def_expr(d);
+	x->hs_flags = HS_FLAG_SINGLEMATCH |
+		      ((d->flags & SCAN_RULE_CASELESS) ? HS_FLAG_CASELESS : 0);
+	if (ru->name == NULL || ru->file == NULL || x->expr == NULL ||
+	    (d->kind == SCAN_RULE_CONTENT && ru->class_name == NULL)) {
+		pop_rule(r);
+		goto nomem;
+	}
+	rc = hs_validate(x, msg, sizeof msg);
+	if (rc != 0) {
+		errf(err, errsz, d, "bad pattern: %s", msg);
+		pop_rule(r);
+		return rc;
+	}
+
+	src_bytes(r, "R", 1);
+	src_u64(r, (uint64_t)d->kind);
+	src_u64(r, d->flags);
+	src_u64(r, ru->where);
+	src_u64(r, (uint64_t)(int64_t)ru->score);
+	src_u64(r, d->line);
+	src_str(r, d->name);
+	src_str(r, d->pattern);
+	src_str(r, d->kind == SCAN_RULE_CONTENT ? d->class_name : NULL);
+	src_str(r, d->file);
+	return 0;
+nomem:
+	errf(err, errsz, d, "out of memory");
+	return -ENOMEM;
+}
+
+/* ---- signature files ---------------------------------------------------- */
+
+enum sigfmt { FMT_NDB, FMT_HASH, FMT_CLAMAV_OTHER, FMT_UNKNOWN };
+
+static enum sigfmt sig_format(const char *path)
+{
+	static const char *const other[] = {
+		"db", "mdb", "msb", "mdu", "msu", "ldb", "ldu", "cdb", "cbc",
+		"pdb", "gdb", "wdb", "ftm", "fp", "sfp", "ign", "ign2", "idb",
+		"crb", "cat", "info", "cfg", "yar", "yara", "ndu", "hdu", "hsu",
+		"imp", "cvd", "cld", "cud", "pwdb", "zmd", "rmd", "sign",
+	};
+	const char *base = strrchr(path, '/');
+	const char *dot = strrchr(base ? base + 1 : path, '.');
+
+	if (dot == NULL)
+		return FMT_UNKNOWN;
+	dot++;
+	if (strcmp(dot, "ndb") == 0)
+		return FMT_NDB;
+	if (strcmp(dot, "hdb") == 0 || strcmp(dot, "hsb") == 0)
+		return FMT_HASH;
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+		if (strcmp(dot, other[i]) == 0)
+			return FMT_CLAMAV_OTHER;
+	return FMT_UNKNOWN;
+}
+
+__attribute__((format(printf, 5, 6)))
+static void diagf(scan_diag_fn diag, void *ctx, const char *file,
+		  unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (diag == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	diag(ctx, file, line, msg);
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (f == NULL)
+		return -errno;
+	for (;;) {
+		if (cap - n < 65536) {
+			if (cap > ((size_t)1 << 30)) {
+				rc = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, cap);
+			if (nb == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = -EIO;
+			break;
+		}
+	}
+out:
+	fclose(f);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Add one ndb line. Returns 1 added, 0 rejected (reported), -ENOMEM. */
+static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
+		   const char *l, size_t len, unsigned lineno,
+		   scan_diag_fn diag, void *ctx)
+{
+	size_t bound = scan_sig_expr_bound(len);
+	char *expr = malloc(bound), msg[256];
+	struct scan_sig_ndb sig;
+	struct scan_rule_expr *x;
+	struct scan_rule *ru;
+	const char *why = NULL;
+	int rc;
+
+	if (expr == NULL)
+		return -ENOMEM;
+	rc = scan_sig_ndb_parse(l, len, &sig, expr, bound, &why);
+	if (rc != 0) {
+		const char *colon = memchr(l, ':', len);
+		int nl = (int)(colon ? (size_t)(colon - l) : len);
+
+		diagf(diag, ctx, st->file, lineno, "signature '%.*s' %s: %s",
+		      nl > 200 ? 200 : nl, l,
+		      rc == -ENOTSUP ? "not supported" : "rejected", why);
+		free(expr);
+		return 0;
+	}
+	ru = rules_push(r, &x);
+	if (ru == NULL) {
+		free(expr);
+		return -ENOMEM;
+	}
+	x->expr = expr;
+	x->hs_flags = sig.hs_flags;
+	x->has_end_window = sig.has_end_window;
+	x->min_end = sig.min_end;
+	x->max_end = sig.max_end;
+	x->check = sig.check == SCAN_SIG_CHECK_EOF_FIXED ? SCAN_RULE_CHECK_EOF_FIXED
+		   : sig.check == SCAN_SIG_CHECK_EOF_SOM ? SCAN_RULE_CHECK_EOF_SOM
+							  : SCAN_RULE_CHECK_NONE;
+	ru->kind = SCAN_RULE_VIRUS;
+	ru->match = SCAN_MATCH_PATTERN;
+	ru->where = SCAN_RULE_SIG_WHERE;
+	ru->file = st->file;
+	ru->line = lineno;
+	ru->target_type = (int)sig.target;
+	ru->offset = sig.off_kind == SCAN_SIG_OFF_ABS   ? SCAN_OFFSET_ABS
+		     : sig.off_kind == SCAN_SIG_OFF_EOF ? SCAN_OFFSET_EOF
+							: SCAN_OFFSET_ANY;
+	ru->off = sig.off;
+	ru->shift = sig.shift;
+	ru->min_len = sig.min_len;
+	ru->max_len = sig.max_len;
+	ru->size = UINT64_MAX;
+	ru->name = strndup(sig.name, sig.name_len);
+	if (ru->name == NULL) {
+		pop_rule(r);
+		return -ENOMEM;
+	}
+	if (hs_validate(x, msg, sizeof msg) != 0) {
+		diagf(diag, ctx, st->file, lineno,
+		      "signature '%s' rejected: Hyperscan: %s", ru->name, msg);
+		pop_rule(r);
+		return 0;
+	}
+	return 1;
+}
+
+static int add_hash(struct scan_rules *r, struct scan_sigfile_stats *st,
+		    const char *l, size_t len, unsigned lineno,
+		    scan_diag_fn diag, void *ctx)
+{
+	struct scan_sig_hash h;
+	struct scan_rule_expr *x;
+	struct scan_rule *ru;
+	const char *why = NULL;
+
+	if (scan_sig_hash_parse(l, len, &h, &why) != 0) {
+		diagf(diag, ctx, st->file, lineno, "hash signature rejected: %s",
+		      why);
+		return 0;
+	}
+	ru = rules_push(r, &x);
+	if (ru == NULL)
+		return -ENOMEM;
+	ru->kind = SCAN_RULE_VIRUS;
+	ru->match = h.type == SCAN_SIG_MD5    ? SCAN_MATCH_MD5
+		    : h.type == SCAN_SIG_SHA1 ? SCAN_MATCH_SHA1
+					      : SCAN_MATCH_SHA256;
+	ru->where = SCAN_RULE_SIG_WHERE;
+	ru->file = st->file;
+	ru->line = lineno;
+	ru->target_type = 0;
+	ru->max_len = UINT32_MAX;
+	ru->size = h.size == SCAN_SIG_SIZE_ANY ? UINT64_MAX : h.size;
+	memcpy(ru->digest, h.digest, sizeof ru->digest);
+	ru->name = strndup(h.name, h.name_len);
+	if (ru->name == NULL) {
+		pop_rule(r);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+static struct scan_sigfile_stats *file_push(struct scan_rules *r,
+					    const char *path)
+{
+	if (r->nfiles == r->files_cap) {
+		unsigned cap = r->files_cap ? r->files_cap * 2 : 16;
+		struct scan_sigfile_stats *nf =
+			realloc(r->files, cap * sizeof *nf);
+
+		if (nf == NULL)
+			return NULL;
+		r->files = nf;
+		r->files_cap = cap;
+	}
+	struct scan_sigfile_stats *st = &r->files[r->nfiles];
+	memset(st, 0, sizeof *st);
+	st->file = strdup(path);
+	if (st->file == NULL)
+		return NULL;
+	r->nfiles++;
+	return st;
+}
+
+int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
+			    scan_diag_fn diag, void *ctx)
+{
+	enum sigfmt fmt = sig_format(path);
+	struct scan_sigfile_stats *st;
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned lineno = 0;
+	int rc, total = 0;
+
+	st = file_push(r, path);
+	if (st == NULL)
+		return -ENOMEM;
+	if (fmt == FMT_CLAMAV_OTHER || fmt == FMT_UNKNOWN) {
+		st->unsupported = 1;
+		diagf(diag, ctx, st->file, 0, "%s, skipped",
+		      fmt == FMT_CLAMAV_OTHER
+			      ? "ClamAV signature format not supported yet"
+			      : "not a supported signature file "
+				"(.ndb, .hdb, .hsb)");
+		return 0;
+	}
+	rc = read_file(path, &buf, &len);
+	if (rc != 0) {
+		diagf(diag, ctx, st->file, 0, "cannot read: %s", strerror(-rc));
+		return rc;
+	}
+	src_bytes(r, "F", 1);
+	src_str(r, path);
+	src_bytes(r, buf, len);
+
+	for (size_t pos = 0; pos < len;) {
+		const char *l = buf + pos;
+		const char *nl = memchr(l, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - l) : len - pos;
+		size_t k;
+
+		pos += ll + (nl != NULL);
+		lineno++;
+		if (ll > 0 && l[ll - 1] == '\r')
+			ll--;
+		for (k = 0; k < ll && (l[k] == ' ' || l[k] == '\t'); k++)
+			;
+		if (k == ll || l[0] == '#')
+			continue;
+		rc = fmt == FMT_NDB ? add_ndb(r, st, l, ll, lineno, diag, ctx)
+				    : add_hash(r, st, l, ll, lineno, diag, ctx);
+		if (rc < 0)
+			goto out;
+		if (rc == 0) {
+			st->rejected++;
+			continue;
+		}
+		total++;
+		if (fmt == FMT_NDB)
+			st->loaded++;
+		else
+			st->hashes++;
+	}
+	rc = total;
+out:
+	free(buf);
+	return rc;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int not_hidden(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+int scan_rules_load_sigdir(struct scan_rules *r, const char *dir,
+			   scan_diag_fn diag, void *ctx)
+{
+	struct dirent **list = NULL;
+	int n, rc = 0, total = 0;
+
+	n = scandir(dir, &list, not_hidden, name_cmp);
+	if (n < 0) {
+		rc = -errno;
+		diagf(diag, ctx, dir, 0, "cannot read directory: %s",
+		      strerror(errno));
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		struct stat sb;
+
+		if (rc >= 0) {
+			snprintf(path, sizeof path, "%s/%s", dir,
+				 list[i]->d_name);
+			if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				rc = scan_rules_load_sigfile(r, path, diag, ctx);
+				if (rc > 0)
+					total += rc;
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+	return rc < 0 ? rc : total;
+}

@@ -1,0 +1,318 @@
+/*
+ * tests/unit/test_rules.c - the rule builder: content/spam definitions and
+ * their errors, signature files (comments, CRLF, bad lines reported with
+ * file:line, unsupported files), directory order, source hash.
+ */
+#include "scan/rules.h"
+#include "tests/unit/check.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hs.h>
+
+static char tmpdir[256];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Diagnostics collected as "basename:line: msg\n". */
+static char diag_log[8192];
+
+static void collect(void *ctx, const char *file, unsigned line,
+		    const char *msg)
+{
+	const char *base = strrchr(file, '/');
+	size_t n = strlen(diag_log);
+
+	(void)ctx;
+	snprintf(diag_log + n, sizeof diag_log - n, "%s:%u: %s\n",
+		 base ? base + 1 : file, line, msg);
+}
+
+static const struct {
+	struct scan_rule_def def;
+	int rc;
+	const char *err; /* expected error text (prefix), NULL on success */
+} add_rows[] = {
+	{ { SCAN_RULE_CONTENT, "c1", "confidential", SCAN_RULE_CASELESS, 0, 0,
+	    "block", "rules.conf", 3 }, 0, NULL },
+	{ { SCAN_RULE_SPAM, "s1", "cheap pills", 0, SCAN_WHERE_SUBJECT, 4, NULL,
+	    "spam.conf", 7 }, 0, NULL },
+	{ { SCAN_RULE_SPAM, "s2", "v[i1]agra", SCAN_RULE_REGEX | SCAN_RULE_WORD,
+	    0, -2, NULL, "spam.conf", 8 }, 0, NULL },
+	{ { SCAN_RULE_CONTENT, "c1", "other", 0, 0, 0, "block", "rules.conf",
+	    9 }, -EEXIST,
+	  "rules.conf:9: content rule 'c1': duplicate name (first at rules.conf:3)" },
+	/* same name, other kind: fine */
+	{ { SCAN_RULE_SPAM, "c1", "other", 0, 0, 1, NULL, "spam.conf", 10 }, 0,
+	  NULL },
+	{ { SCAN_RULE_CONTENT, "bad", "(unclosed", SCAN_RULE_REGEX, 0, 0,
+	    "block", "rules.conf", 12 }, -EINVAL,
+	  "rules.conf:12: content rule 'bad': bad pattern: Missing close "
+	  "parenthesis" },
+	{ { SCAN_RULE_SPAM, "empty", "a*", SCAN_RULE_REGEX, 0, 1, NULL,
+	    "spam.conf", 13 }, -EINVAL,
+	  "spam.conf:13: spam rule 'empty': bad pattern: pattern can match "
+	  "the empty string" },
+	{ { SCAN_RULE_CONTENT, "noclass", "x", 0, 0, 0, NULL, "rules.conf", 14 },
+	  -EINVAL, "rules.conf:14: content rule 'noclass': content rule needs a class" },
+	{ { SCAN_RULE_VIRUS, "v", "x", 0, 0, 0, NULL, "rules.conf", 15 },
+	  -EINVAL, "rules.conf:15: content rule 'v': only content and spam" },
+	{ { SCAN_RULE_CONTENT, "nopat", "", 0, 0, 0, "block", "rules.conf", 16 },
+	  -EINVAL, "rules.conf:16: content rule 'nopat': needs a name" },
+	{ { SCAN_RULE_CONTENT, "w", "x", 0, 0x100, 0, "block", "rules.conf", 17 },
+	  -EINVAL, "rules.conf:17: content rule 'w': unknown where bits" },
+	{ { SCAN_RULE_CONTENT, "f", "x", 0x80, 0, 0, "block", "rules.conf", 18 },
+	  -EINVAL, "rules.conf:18: content rule 'f': unknown flags" },
+};
+
+static void test_add_rows(void)
+{
+	struct scan_rules *r = scan_rules_create();
+	unsigned ok = 0;
+
+	for (size_t i = 0; i < sizeof add_rows / sizeof add_rows[0]; i++) {
+		char err[256] = "junk";
+		int rc = scan_rules_add(r, &add_rows[i].def, err, sizeof err);
+
+		CHECK_MSG(rc == add_rows[i].rc, "row %zu: rc %d (%s)", i, rc, err);
+		if (add_rows[i].err == NULL) {
+			CHECK_EQ_STR(err, "");
+			ok++;
+		} else {
+			CHECK_MSG(strncmp(err, add_rows[i].err,
+					  strlen(add_rows[i].err)) == 0,
+				  "row %zu: err '%s'", i, err);
+		}
+	}
+	CHECK_EQ_INT(scan_rules_count(r), ok);
+	const struct scan_rule *c1 = scan_rules_get(r, 0);
+	CHECK_EQ_STR(c1->name, "c1");
+	CHECK_EQ_STR(c1->class_name, "block");
+	CHECK_EQ_INT(c1->where, SCAN_WHERE_ANY);
+	CHECK_EQ_INT(c1->target_type, -1);
+	CHECK_EQ_STR(scan_rules_expr(r, 0)->expr, "confidential");
+	CHECK(scan_rules_expr(r, 0)->hs_flags & HS_FLAG_CASELESS);
+	const struct scan_rule *s1 = scan_rules_get(r, 1);
+	CHECK_EQ_INT(s1->score, 4);
+	CHECK_EQ_INT(s1->where, SCAN_WHERE_SUBJECT);
+	CHECK(s1->class_name == NULL);
+	CHECK_EQ_STR(s1->file, "spam.conf");
+	CHECK_EQ_INT(s1->line, 7);
+	CHECK_EQ_STR(scan_rules_expr(r, 1)->expr, "cheap\\x20pills");
+	CHECK_EQ_STR(scan_rules_expr(r, 2)->expr, "\\b(?:v[i1]agra)\\b");
+	CHECK_EQ_INT(scan_rules_get(r, 2)->score, -2);
+	scan_rules_free(r);
+}
+
+static void test_word_literal_edges(void)
+{
+	static const struct {
+		const char *pat, *expr;
+	} rows[] = {
+		{ "win", "\\bwin\\b" },
+		{ "$$$", "\\x24\\x24\\x24" },      /* no word edges: no \b */
+		{ "$100", "\\x24100\\b" },
+		{ "a.b", "\\ba\\x2eb\\b" },
+	};
+	struct scan_rules *r = scan_rules_create();
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char name[16], err[256];
+		struct scan_rule_def d = { SCAN_RULE_SPAM, name, rows[i].pat,
+					   SCAN_RULE_WORD, 0, 1, NULL, "t", 1 };
+
+		snprintf(name, sizeof name, "w%zu", i);
+		CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
+		CHECK_EQ_STR(scan_rules_expr(r, (unsigned)i)->expr, rows[i].expr);
+	}
+	scan_rules_free(r);
+}
+
+static const char ndb_text[] =
+	"# comment line\r\n"
+	"\r\n"
+	"Good.One:0:*:414243\r\n"                   /* line 3 */
+	"Good.Two:1:EOF-10:4d5a{2-4}9000\n"         /* line 4 */
+	"Bad.Ep:1:EP+0:4142\n"                      /* line 5 */
+	"Bad.Hex:0:*:41zz\n"                        /* line 6 */
+	"   \n"
+	"Good.Three:0:100,20:41??42\n"              /* line 8 */
+	"Bad.Hs:0:*:41{1-99999999}42\n"            /* line 9: Hyperscan */
+	"Bad.Fields:0:*\n"                          /* line 10 */
+	"Good.Four:7:*:(41|42)434445";              /* line 11, no newline */
+
+static void test_load_ndb(void)
+{
+	struct scan_rules *r = scan_rules_create();
+	char path[512];
+
+	write_file("t.ndb", ndb_text);
+	snprintf(path, sizeof path, "%s/t.ndb", tmpdir);
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 4);
+	CHECK_EQ_INT(scan_rules_count(r), 4);
+	CHECK_MSG(strstr(diag_log, "t.ndb:5: signature 'Bad.Ep' not supported: "
+				   "entry-point offset (EP) not supported\n"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:6: signature 'Bad.Hex' rejected: "
+				   "unexpected character\n"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:9: signature 'Bad.Hs' rejected"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:10: signature 'Bad.Fields' rejected: "
+				   "too few fields\n"),
+		  "%s", diag_log);
+
+	const struct scan_sigfile_stats *st = scan_rules_file_stats(r, 0);
+	CHECK_EQ_INT(scan_rules_file_count(r), 1);
+	CHECK_EQ_INT(st->loaded, 4);
+	CHECK_EQ_INT(st->hashes, 0);
+	CHECK_EQ_INT(st->rejected, 4);
+	CHECK_EQ_INT(st->unsupported, 0);
+
+	const struct scan_rule *g1 = scan_rules_get(r, 0);
+	CHECK_EQ_STR(g1->name, "Good.One");
+	CHECK_EQ_INT(g1->line, 3);
+	CHECK_EQ_INT(g1->kind, SCAN_RULE_VIRUS);
+	CHECK_EQ_INT(g1->where, SCAN_RULE_SIG_WHERE);
+	CHECK_EQ_STR(g1->file, path);
+	const struct scan_rule *g2 = scan_rules_get(r, 1);
+	CHECK_EQ_INT(g2->target_type, 1);
+	CHECK_EQ_INT(g2->offset, SCAN_OFFSET_EOF);
+	CHECK_EQ_INT(g2->off, 10);
+	CHECK_EQ_INT(g2->min_len, 6);
+	CHECK_EQ_INT(g2->max_len, 8);
+	const struct scan_rule *g3 = scan_rules_get(r, 2);
+	CHECK_EQ_INT(g3->offset, SCAN_OFFSET_ABS);
+	CHECK_EQ_INT(g3->off, 100);
+	CHECK_EQ_INT(g3->shift, 20);
+	CHECK_EQ_INT(g3->line, 8);
+	CHECK_EQ_STR(scan_rules_get(r, 3)->name, "Good.Four");
+	CHECK_EQ_INT(scan_rules_get(r, 3)->line, 11);
+	CHECK_EQ_INT(scan_rules_get(r, 3)->target_type, 7);
+	scan_rules_free(r);
+}
+
+static void test_load_hash_and_unsupported(void)
+{
+	struct scan_rules *r = scan_rules_create();
+	char path[512];
+
+	write_file("a.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar.MD5\n"
+			    "nothex:68:Bad\n");
+	write_file("b.hsb",
+		   "# sha256 and sha1\n"
+		   "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+		   ":*:Eicar.SHA256:73\r\n"
+		   "3395856ce81f2b7382dee72602f798b642f14140:68:Eicar.SHA1\n");
+	write_file("c.ldb", "Sig;Engine:51-255;0;414243\n");
+	write_file("d.txt", "hello\n");
+	write_file(".hidden.ndb", "Hidden:0:*:414243\n");
+	mkdir(strcat(strcpy(path, tmpdir), "/e.ndb"), 0755); /* a directory */
+
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_rules_load_sigdir(r, tmpdir, collect, NULL), 3 + 4);
+	/* a.hdb, b.hsb, c.ldb, d.txt, t.ndb in name order; not .hidden, e.ndb */
+	CHECK_EQ_INT(scan_rules_file_count(r), 5);
+	const char *want[] = { "a.hdb", "b.hsb", "c.ldb", "d.txt", "t.ndb" };
+	for (unsigned i = 0; i < 5 && i < scan_rules_file_count(r); i++) {
+		const char *f = scan_rules_file_stats(r, i)->file;
+
+		CHECK_EQ_STR(strrchr(f, '/') + 1, want[i]);
+	}
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->hashes, 1);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 1);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 1)->hashes, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 2)->unsupported, 1);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 3)->unsupported, 1);
+	CHECK_MSG(strstr(diag_log, "a.hdb:2: hash signature rejected: hash is "
+				   "not 32, 40 or 64 hex digits\n"), "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "c.ldb:0: ClamAV signature format not "
+				   "supported yet, skipped\n"), "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "d.txt:0: not a supported signature file"),
+		  "%s", diag_log);
+	CHECK(strstr(diag_log, "hidden") == NULL);
+
+	const struct scan_rule *h = scan_rules_get(r, 0);
+	CHECK_EQ_INT(h->match, SCAN_MATCH_MD5);
+	CHECK_EQ_INT(h->size, 68);
+	CHECK_EQ_INT(h->digest[0], 0x44);
+	CHECK(scan_rules_expr(r, 0) == NULL);
+	h = scan_rules_get(r, 1);
+	CHECK_EQ_INT(h->match, SCAN_MATCH_SHA256);
+	CHECK(h->size == UINT64_MAX);
+	CHECK_EQ_STR(h->name, "Eicar.SHA256");
+	CHECK_EQ_INT(h->line, 2);
+	CHECK_EQ_INT(scan_rules_get(r, 2)->match, SCAN_MATCH_SHA1);
+
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, "/nonexistent/x.ndb", NULL, NULL),
+		     -ENOENT);
+	CHECK_EQ_INT(scan_rules_load_sigdir(r, "/nonexistent", NULL, NULL),
+		     -ENOENT);
+	scan_rules_free(r);
+	rmdir(path);
+}
+
+static void test_source_hash(void)
+{
+	struct scan_rules *a = scan_rules_create(), *b = scan_rules_create(),
+			  *c = scan_rules_create();
+	struct scan_rule_def d = { SCAN_RULE_SPAM, "k", "money", 0, 0, 3, NULL,
+				   "s", 1 };
+	uint8_t ha[32], hb[32], hc[32], h0[32];
+	char err[128];
+
+	scan_rules_source_hash(a, h0);
+	scan_rules_add(a, &d, err, sizeof err);
+	scan_rules_add(b, &d, err, sizeof err);
+	d.score = 4; /* any field counts */
+	scan_rules_add(c, &d, err, sizeof err);
+	scan_rules_source_hash(a, ha);
+	scan_rules_source_hash(b, hb);
+	scan_rules_source_hash(c, hc);
+	CHECK(memcmp(ha, hb, 32) == 0);
+	CHECK(memcmp(ha, hc, 32) != 0);
+	CHECK(memcmp(ha, h0, 32) != 0);
+	/* a rejected rule does not change the hash */
+	struct scan_rule_def bad = { SCAN_RULE_SPAM, "z", "(", SCAN_RULE_REGEX,
+				     0, 0, NULL, "s", 2 };
+	CHECK(scan_rules_add(b, &bad, err, sizeof err) < 0);
+	scan_rules_source_hash(b, hb);
+	CHECK(memcmp(ha, hb, 32) == 0);
+	scan_rules_free(a);
+	scan_rules_free(b);
+	scan_rules_free(c);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_rules.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 2;
+	RUN(test_add_rows);
+	RUN(test_word_literal_edges);
+	RUN(test_load_ndb);
+	RUN(test_load_hash_and_unsupported);
+	RUN(test_source_hash);
+	const char *names[] = { "t.ndb", "a.hdb", "b.hsb", "c.ldb", "d.txt",
+				".hidden.ndb" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char p[512];
+		snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	return CHECK_DONE();
+}
