@@ -541,9 +541,13 @@ char *mime_header_decode(const char *value, size_t len, struct scan_arena *a)
 			return NULL;
 	}
 	while (run != NULL && i + 1 < n) {
-		const uint8_t *k = memmem(u + i, n - i, "=?", 2);
+		const uint8_t *k = memchr(u + i, '=', n - i);
 		if (k == NULL)
 			break;
+		if (k + 1 >= u + n || k[1] != '?') {
+			i = (size_t)(k - u) + 1;
+			continue;
+		}
 		struct eword w;
 		int pr = parse_eword(u, n, (size_t)(k - u), &w);
 		if (pr < 0)
