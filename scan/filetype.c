@@ -577,8 +577,18 @@ static int looks_text(const uint8_t *d, size_t n)
 	size_t lim = n < TEXT_WINDOW ? n : TEXT_WINDOW;
 	size_t ctrl = 0, odd = 0;
 	for (size_t i = 0; i < lim;) {
+		/* eight bytes at a time while all are in 0x20..0x7F */
+		if (lim - i >= 8) {
+			uint64_t w;
+			memcpy(&w, d + i, 8);
+			if ((((w - 0x2020202020202020u) | w) &
+			     0x8080808080808080u) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		uint8_t c = d[i];
-		if (c >= 0x20 && c < 0x7F) {
+		if (c >= 0x20 && c <= 0x7F) {
 			i++;
 			continue;
 		}
