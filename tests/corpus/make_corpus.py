@@ -198,5 +198,35 @@ write("clean-pdf-attachment.eml", multipart("the report", [
                      "report.pdf", "application/pdf")]))
 write("clean-8bit-headers.eml",
       b"From: J\xc3\xbcrgen <j@example.org>\nTo: bob@example.net\n"
-      b"Subject: Gr\xc3\xbc\xc3\x9fe\nX-Odd: a\x00b\n\nHallo Bob.\n")
+      b"Subject: Gr\xc3\xbc\xc3\x9fe\n\nHallo Bob.\n")
+write("malformed-nul-in-header.eml",
+      b"From: j@example.org\nTo: bob@example.net\nSubject: hi\x00there\n"
+      b"\nHallo Bob.\n")
+write("clean-newsletter-html.eml", head("November newsletter",
+      ct="text/html; charset=utf-8") + "\n<html><body><h1>News</h1>"
+      "<p>Our office moves to the <b>new building</b> on Monday.</p>"
+      "<p><a href=\"https://example.org/map\">Map</a></p></body></html>\n")
+
+# -- content rules and spam behind encodings, charsets and markup ------------
+write("content-phishing-latin1-qp.eml", head("Action required",
+      ct="text/plain; charset=iso-8859-1") +
+      "Content-Transfer-Encoding: quoted-printable\n\n"
+      "Ch=E8re cliente, please verify your account within 24 hours or it\n"
+      "will be closed.\n")
+write("content-phishing-html-entities.eml", head("Notice",
+      ct="text/html; charset=utf-8") +
+      "\n<html><body><p>Your <span>mail</span>box is f&#117;ll&#x21;</p>"
+      "<!-- your mailbox is fine --></body></html>\n")
+write("content-outgoing-leak.eml",
+      "From: alice@example.net\nTo: partner@example.com\nSubject: numbers\n"
+      "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"L\"\n\n"
+      "--L\nContent-Type: text/plain\n\nsee attached\n--L\n" +
+      attachment(b"Q3 figures\nCONFIDENTIAL - INTERNAL ONLY\nrevenue: 42\n",
+                 "q3.txt", "text/plain") + "--L--\n")
+write("spam-subject-2047-utf16.eml",
+      "From: promo@example.com\nTo: bob@example.net\n"
+      "Subject: =?utf-8?Q?You_are_a_WINNER?=\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=utf-16\n"
+      "Content-Transfer-Encoding: base64\n\n" +
+      b64("Act now: claim your prize, 100% free!\n".encode("utf-16")) + "\n")
 print("corpus written to", HERE)

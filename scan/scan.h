@@ -1,0 +1,65 @@
+/*
+ * scan/scan.h - the content pipeline: one message in, one verdict out.
+ *
+ * A scan_engine is one rule generation: the configuration (borrowed), the
+ * compiled rule database and the policy. It is immutable after creation and
+ * shared read-only by every scan thread. A scan_ctx is one thread's working
+ * state (arena, Hyperscan scratch, hit table); create one per thread.
+ *
+ * scan_message() runs the whole path of design.md "The message path in
+ * scan/" to completion: parse headers and MIME, decode each leaf (both ways
+ * where the encoding is ambiguous), extract embedded files (uuencode,
+ * BinHex, TNEF), identify true types, hash, one Hyperscan pass per buffer
+ * plus text views (charset -> UTF-8, HTML -> text), then the route's policy.
+ * After warm-up it allocates nothing outside the context's arena.
+ */
+#ifndef SLUICE_SCAN_SCAN_H
+#define SLUICE_SCAN_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scan/envelope.h"
+#include "scan/rules.h"
+#include "scan/verdict.h"
+
+struct scan_config;
+struct scan_db;
+struct scan_engine;
+struct scan_ctx;
+
+/* Build an engine from cfg (borrowed: must outlive the engine). Loads the
+ * signature files and directories the config names plus extra_sigdirs
+ * (NULL-terminated list, may be NULL), adds the config's content rules and
+ * spam keywords, and compiles (or loads from the rule cache) the database.
+ * Signature lines that cannot be used are reported through diag (file,
+ * line, reason) and skipped. Returns 0 or -errno with a message in err
+ * (a rule that fails to compile is named there). */
+int scan_engine_create(const struct scan_config *cfg,
+		       const char *const *extra_sigdirs, scan_diag_fn diag,
+		       void *diag_ctx, struct scan_engine **out, char *err,
+		       size_t errsz);
+
+/* Free an engine. No scan_ctx created from it may be in use. NULL ok. */
+void scan_engine_free(struct scan_engine *e);
+
+const struct scan_db *scan_engine_db(const struct scan_engine *e);
+const struct scan_config *scan_engine_config(const struct scan_engine *e);
+
+/* Per-thread context for engine e. NULL on allocation failure. */
+struct scan_ctx *scan_ctx_create(const struct scan_engine *e);
+void scan_ctx_free(struct scan_ctx *c);
+
+/* Scan msg[0..len) with envelope env and fill v (initialised here; pass
+ * explain_buf/explain_cap to collect an --explain trace, else NULL/0).
+ * env may be NULL, or have mail_from == NULL: the sender and recipients
+ * are then taken from the From:, To: and Cc: headers.
+ * A broken message is a verdict (malformed / limit findings), not an error.
+ * Returns 0, or -errno when the scan could not run at all (Hyperscan
+ * failure); v is then a limit verdict that must not be delivered unscanned.
+ * v's part table and strings live until the next call on c. */
+int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
+		 const struct scan_envelope *env, char *explain_buf,
+		 size_t explain_cap, struct scan_verdict *v);
+
+#endif
