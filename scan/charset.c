@@ -218,6 +218,22 @@ static size_t utf8_sanitize(const uint8_t *in, size_t n, uint8_t *out)
 	return o;
 }
 
+static int utf8_valid(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = utf8_seq(p + i, n - i);
+		if (l == 0)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
 static int copy_out(const uint8_t *in, size_t n, struct scan_arena *a,
 		    uint8_t **out, size_t *outlen)
 {
@@ -346,6 +362,10 @@ static int iconv_out(iconv_t cd, size_t unit, const uint8_t *in, size_t n,
 			scan_arena_shrink_last(a, buf, o + 1);
 			*out = buf;
 			*outlen = o;
+			/* Some glibc decoders (UCS-4 ...) pass code points
+			 * that are not Unicode through as UTF-8-like bytes. */
+			if (!utf8_valid(buf, o))
+				return utf8_out(buf, o, a, out, outlen);
 			return 0;
 		}
 		scan_arena_shrink_last(a, buf, 0); /* give the attempt back */

@@ -213,8 +213,67 @@ static void test_per_thread_cache(void)
 	}
 }
 
+/* Whatever the decoder does, a 0 return means valid UTF-8 (glibc's UCS-4
+ * decoder passes values above U+10FFFF through: found by fuzz_charset). */
+static int valid_utf8(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t l = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2
+			 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+		if (l == 0 || i + l > n)
+			return 0;
+		for (size_t k = 1; k < l; k++)
+			if ((p[i + k] & 0xC0) != 0x80)
+				return 0;
+		if ((c == 0xE0 && p[i + 1] < 0xA0) ||
+		    (c == 0xED && p[i + 1] >= 0xA0) ||
+		    (c == 0xF0 && p[i + 1] < 0x90) ||
+		    (c == 0xF4 && p[i + 1] >= 0x90))
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+static const struct valid_case {
+	const char *charset;
+	const char *in;
+	size_t len;
+} valid_cases[] = {
+	{ "ucs-4", "\x8c\x8c\x04\x8c\x8c\x8c\x8c\x8c\x00\x00\x8c\x8c"
+		   "\x04\x8c\x8c\x8c\xb3\x00\x8c\x8c\x00\x00\x8c\x8c", 24 },
+	{ "ucs-4", "\x00\x11\x00\x00\x7f\xff\xff\xff\x00\x00\xd8\x00", 12 },
+	{ "ucs-4le", "\x00\x00\x11\x00\x00\xd8\x00\x00", 8 },
+	{ "utf-32", "\x00\x00\xfe\xff\x00\x11\x00\x00", 8 },
+	{ "utf-16", "\xdc\x00\xd8\x00\xd8\x00", 6 },
+	{ "utf-7", "+2AD-+3AA-+", 11 },
+	{ "iso-2022-jp", "\x1b$B\xff\x1b(J\x1b", 8 },
+	{ "gb18030", "\x84\x31\xa4\x39\xfe\x39\xfe\x39", 8 },
+};
+
+static void test_output_always_utf8(void)
+{
+	struct scan_arena *a = scan_arena_create(1u << 20);
+	for (size_t i = 0; i < sizeof(valid_cases) / sizeof(valid_cases[0]); i++) {
+		uint8_t *out;
+		size_t outlen;
+		int rc = scan_charset_to_utf8(valid_cases[i].charset,
+					      (const uint8_t *)valid_cases[i].in,
+					      valid_cases[i].len, a, &out,
+					      &outlen);
+		CHECK_MSG(rc == 0, "row %zu: rc %d", i, rc);
+		CHECK_MSG(rc != 0 || valid_utf8(out, outlen),
+			  "row %zu (%s): output is not UTF-8", i,
+			  valid_cases[i].charset);
+	}
+	scan_arena_free(a);
+}
+
 int main(void)
 {
+	RUN(test_output_always_utf8);
 	RUN(test_convert_table);
 	RUN(test_normalize_table);
 	RUN(test_enomem);
