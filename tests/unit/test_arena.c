@@ -6,17 +6,18 @@
 
 static void test_alloc_aligned_and_capped(void)
 {
-	struct scan_arena *a = scan_arena_create(1000);
+	struct scan_arena *a = scan_arena_create(1024);
 	CHECK(a != NULL);
 	void *p = scan_arena_alloc(a, 10);
 	CHECK(p != NULL);
 	CHECK(((uintptr_t)p & 15) == 0);
 	CHECK_EQ_INT(scan_arena_used(a), 16);
-	CHECK(scan_arena_alloc(a, 984) != NULL);
+	CHECK(scan_arena_alloc(a, 1008) != NULL); /* 16 + 1008 = cap */
 	CHECK(scan_arena_alloc(a, 1) == NULL); /* cap reached */
 	scan_arena_reset(a);
 	CHECK_EQ_INT(scan_arena_used(a), 0);
-	CHECK(scan_arena_alloc(a, 1000) != NULL);
+	CHECK(scan_arena_alloc(a, 1024) != NULL);
+	CHECK(scan_arena_alloc(a, 1) == NULL);
 	scan_arena_free(a);
 	scan_arena_free(NULL);
 }
