@@ -457,7 +457,7 @@ struct eword {
 static int parse_eword(const uint8_t *u, size_t n, size_t k, struct eword *w)
 {
 	size_t j = k + 2, cs = j;
-	while (j < n && j - cs < CHARSET_NAME_MAX && u[j] != '?' &&
+	while (j < n && j - cs < CHARSET_NAME_MAX - 1 && u[j] != '?' &&
 	       !is_fws(u[j]))
 		j++;
 	if (j >= n || u[j] != '?' || j == cs)

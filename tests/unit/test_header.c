@@ -209,6 +209,11 @@ static const struct decode_case {
 	{ "=?utf-8?q?a b?=", 0, "a b" },
 	{ "raw \xC3\xA9 \xE9", 0, "raw \xC3\xA9 \xE9" },
 	{ "=?utf-16be?b?AEEAQg==?=", 0, "AB" },
+	/* charset name of 63 bytes is a word; 64 is too long (fuzz_header) */
+	{ "=?x-1234567890123456789012345678901234567890123456789012345678901?q?a?=",
+	  0, "a" },
+	{ "=?x-12345678901234567890123456789012345678901234567890123456789012?q?a?=",
+	  0, "=?x-12345678901234567890123456789012345678901234567890123456789012?q?a?=" },
 };
 
 static void test_decode_table(void)
