@@ -32,6 +32,7 @@ struct db_match {
 	uint32_t len;   /* body length when fixed, else UINT32_MAX */
 	uint8_t where;
 	uint8_t check;  /* enum scan_rule_check */
+	uint8_t eof;    /* window relative to the end (SCAN_OFFSET_EOF) */
 };
 
 struct hslot {
@@ -132,6 +133,7 @@ static int db_finish(struct scan_db *db, const uint8_t *checks)
 		m->shift = r->shift;
 		m->len = r->min_len == r->max_len ? r->min_len : UINT32_MAX;
 		m->check = checks[i];
+		m->eof = r->offset == SCAN_OFFSET_EOF;
 		if (r->match != SCAN_MATCH_PATTERN)
 			count[r->match - SCAN_MATCH_MD5]++;
 	}
@@ -237,16 +239,14 @@ static int db_copy_rules(struct scan_db *db, struct scan_rules *rules)
 static int db_compile(struct scan_db *db, struct scan_rules *rules,
 		      const hs_platform_info_t *plat, char *err, size_t errsz)
 {
-	unsigned n = 0, som = 0;
+	unsigned n = 0;
 	const char **exprs = calloc(db->nrules + 1, sizeof *exprs);
 	unsigned *flags = calloc(db->nrules + 1, sizeof *flags);
 	unsigned *ids = calloc(db->nrules + 1, sizeof *ids);
-	hs_expr_ext_t *ext = calloc(db->nrules + 1, sizeof *ext);
-	const hs_expr_ext_t **extp = calloc(db->nrules + 1, sizeof *extp);
 	hs_compile_error_t *cerr = NULL;
 	int rc = -ENOMEM;
 
-	if (!exprs || !flags || !ids || !ext || !extp) {
+	if (!exprs || !flags || !ids) {
 		set_err(err, errsz, "out of memory");
 		goto out;
 	}
@@ -258,23 +258,13 @@ static int db_compile(struct scan_db *db, struct scan_rules *rules,
 		exprs[n] = x->expr;
 		flags[n] = x->hs_flags;
 		ids[n] = i;
-		if (x->has_end_window) {
-			ext[n].flags = HS_EXT_FLAG_MIN_OFFSET |
-				       HS_EXT_FLAG_MAX_OFFSET;
-			ext[n].min_offset = x->min_end;
-			ext[n].max_offset = x->max_end;
-			extp[n] = &ext[n];
-		}
-		som |= x->hs_flags & HS_FLAG_SOM_LEFTMOST;
 		n++;
 	}
 	rc = 0;
 	if (n == 0)
 		goto out; /* Hyperscan cannot compile zero patterns */
-	if (hs_compile_ext_multi(exprs, flags, ids, extp, n,
-				 HS_MODE_BLOCK |
-					 (som ? HS_MODE_SOM_HORIZON_LARGE : 0),
-				 plat, &db->hs, &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, plat,
+			     &db->hs, &cerr) != HS_SUCCESS) {
 		if (cerr && cerr->expression >= 0 &&
 		    (unsigned)cerr->expression < n) {
 			const struct scan_rule *r =
@@ -295,8 +285,6 @@ out:
 	free(exprs);
 	free(flags);
 	free(ids);
-	free(ext);
-	free(extp);
 	return rc;
 }
 
@@ -560,7 +548,7 @@ static int cache_load(struct scan_db *db, const char *dir)
 		if (rget(&r, &rec, sizeof rec) || rec.kind > SCAN_RULE_SPAM ||
 		    rec.match > SCAN_MATCH_SHA256 ||
 		    rec.offset > SCAN_OFFSET_EOF ||
-		    rec.check > SCAN_RULE_CHECK_EOF_SOM ||
+		    rec.check > SCAN_RULE_CHECK_SOM ||
 		    (rec.where & ~(unsigned)SCAN_WHERE_ANY) || rec.where == 0 ||
 		    rec.name >= pool_len || rec.file >= pool_len ||
 		    (rec.class_name != NOSTR && rec.class_name >= pool_len)) {
@@ -793,12 +781,16 @@ static int on_match(unsigned id, unsigned long long from,
 	case SCAN_RULE_CHECK_NONE:
 		start = m->len != UINT32_MAX ? to - m->len : UINT64_MAX;
 		break;
-	case SCAN_RULE_CHECK_EOF_FIXED:
-	case SCAN_RULE_CHECK_EOF_SOM:
-		start = m->check == SCAN_RULE_CHECK_EOF_SOM ? from : to - m->len;
-		if (s->len < m->off)
-			return 0;
-		lo = s->len - m->off;
+	case SCAN_RULE_CHECK_FIXED:
+	case SCAN_RULE_CHECK_SOM:
+		start = m->check == SCAN_RULE_CHECK_SOM ? from : to - m->len;
+		if (m->eof) {
+			if (s->len < m->off)
+				return 0; /* as ClamAV: offset before the file */
+			lo = s->len - m->off;
+		} else {
+			lo = m->off;
+		}
 		if (start < lo || start - lo > m->shift)
 			return 0;
 		break;

@@ -219,17 +219,11 @@ static char *def_expr(const struct scan_rule_def *d)
  * compiler's message copied into msg. */
 static int hs_validate(const struct scan_rule_expr *x, char *msg, size_t msz)
 {
-	hs_expr_ext_t ext = { 0 };
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *cerr = NULL;
 	hs_error_t e;
 
-	if (x->has_end_window) {
-		ext.flags = HS_EXT_FLAG_MIN_OFFSET | HS_EXT_FLAG_MAX_OFFSET;
-		ext.min_offset = x->min_end;
-		ext.max_offset = x->max_end;
-	}
-	e = hs_expression_ext_info(x->expr, x->hs_flags, &ext, &info, &cerr);
+	e = hs_expression_info(x->expr, x->hs_flags, &info, &cerr);
 	if (e == HS_SUCCESS) {
 		/* hs_compile_multi() would refuse the whole set for this */
 		int empty = info->min_width == 0;
@@ -456,12 +450,9 @@ static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 	}
 	x->expr = expr;
 	x->hs_flags = sig.hs_flags;
-	x->has_end_window = sig.has_end_window;
-	x->min_end = sig.min_end;
-	x->max_end = sig.max_end;
-	x->check = sig.check == SCAN_SIG_CHECK_EOF_FIXED ? SCAN_RULE_CHECK_EOF_FIXED
-		   : sig.check == SCAN_SIG_CHECK_EOF_SOM ? SCAN_RULE_CHECK_EOF_SOM
-							  : SCAN_RULE_CHECK_NONE;
+	x->check = sig.check == SCAN_SIG_CHECK_FIXED ? SCAN_RULE_CHECK_FIXED
+		   : sig.check == SCAN_SIG_CHECK_SOM ? SCAN_RULE_CHECK_SOM
+						      : SCAN_RULE_CHECK_NONE;
 	ru->kind = SCAN_RULE_VIRUS;
 	ru->match = SCAN_MATCH_PATTERN;
 	ru->where = SCAN_RULE_SIG_WHERE;

@@ -168,18 +168,15 @@ void scan_rules_source_hash(const struct scan_rules *r, uint8_t out[32]);
 /* ---- For scan/hsdb.c: how each pattern rule is compiled ----------------- */
 
 enum scan_rule_check {
-	SCAN_RULE_CHECK_NONE,      /* Hyperscan enforces everything */
-	SCAN_RULE_CHECK_EOF_FIXED, /* callback: start = end - min_len in the
-				      EOF window */
-	SCAN_RULE_CHECK_EOF_SOM,   /* callback: start = leftmost SOM in the
-				      EOF window */
+	SCAN_RULE_CHECK_NONE,  /* Hyperscan enforces everything */
+	SCAN_RULE_CHECK_FIXED, /* callback: start = end - min_len within the
+				  rule's offset window (ABS or EOF) */
+	SCAN_RULE_CHECK_SOM,   /* callback: start = leftmost SOM within it */
 };
 
 struct scan_rule_expr {
 	const char *expr;        /* NUL-terminated Hyperscan expression */
 	unsigned hs_flags;       /* HS_FLAG_* */
-	int has_end_window;      /* hs_expr_ext min_offset/max_offset */
-	uint64_t min_end, max_end;
 	enum scan_rule_check check;
 };
 

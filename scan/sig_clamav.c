@@ -525,13 +525,16 @@ int scan_sig_ndb_parse(const char *line, size_t len, struct scan_sig_ndb *sig,
 		sig->hs_flags |= HS_FLAG_SINGLEMATCH;
 		break;
 	case SCAN_SIG_OFF_ABS:
-		sig->hs_flags |= HS_FLAG_SINGLEMATCH;
 		if (fixed) {
-			sig->has_end_window = 1;
-			sig->min_end = sig->off + sig->min_len;
-			sig->max_end = sig->off + sig->shift + sig->min_len;
+			sig->check = SCAN_SIG_CHECK_FIXED;
 			break;
 		}
+		if (sig->off == 0) {
+			sig->hs_flags |= HS_FLAG_SOM_LEFTMOST;
+			sig->check = SCAN_SIG_CHECK_SOM;
+			break;
+		}
+		sig->hs_flags |= HS_FLAG_SINGLEMATCH;
 		{
 			/* "^.{n,n+m}(?:" body ")" : shift the body right */
 			char pre[64];
@@ -539,8 +542,7 @@ int scan_sig_ndb_parse(const char *line, size_t len, struct scan_sig_ndb *sig,
 			size_t bl = strlen(out);
 
 			eputs(&pb, "^");
-			if (sig->off > 0 || sig->shift > 0)
-				egap(&pb, sig->off, sig->off + sig->shift);
+			egap(&pb, sig->off, sig->off + sig->shift);
 			eputs(&pb, "(?:");
 			if (pb.n + bl + 2 > outsz - 1)
 				FAIL(-ENOSPC, "expression too long");
@@ -551,10 +553,10 @@ int scan_sig_ndb_parse(const char *line, size_t len, struct scan_sig_ndb *sig,
 		break;
 	case SCAN_SIG_OFF_EOF:
 		if (fixed) {
-			sig->check = SCAN_SIG_CHECK_EOF_FIXED;
+			sig->check = SCAN_SIG_CHECK_FIXED;
 		} else {
 			sig->hs_flags |= HS_FLAG_SOM_LEFTMOST;
-			sig->check = SCAN_SIG_CHECK_EOF_SOM;
+			sig->check = SCAN_SIG_CHECK_SOM;
 		}
 		break;
 	}
