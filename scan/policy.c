@@ -555,6 +555,9 @@ static bool f_attachment(struct ctx *c, const struct pol_filter *f,
 					 rule);
 		}
 	}
+	if (hits == 0 && !strip)
+		snprintf(t->reason, sizeof(t->reason), "%u parts checked",
+			 c->nparts);
 	return hits > 0;
 }
 
@@ -562,8 +565,12 @@ static bool f_size(struct ctx *c, const struct pol_filter *f,
 		   struct trig *t)
 {
 	uint64_t sz = c->in != NULL ? c->in->message_size : 0;
-	if (sz <= f->max_message)
+	if (sz <= f->max_message) {
+		snprintf(t->reason, sizeof(t->reason), "%llu <= %llu bytes",
+			 (unsigned long long)sz,
+			 (unsigned long long)f->max_message);
 		return false;
+	}
 	scan_verdict_add(c->v, SCAN_F_SIZE, -1, "size:message",
 			 "%llu bytes, limit %llu", (unsigned long long)sz,
 			 (unsigned long long)f->max_message);
@@ -604,6 +611,8 @@ static bool f_virus(struct ctx *c, struct trig *t, bool strip)
 				 "virus %s found in part %d", fd->name,
 				 fd->part);
 	}
+	if (!hit && !strip)
+		snprintf(t->reason, sizeof(t->reason), "no virus findings");
 	return hit;
 }
 
@@ -647,6 +656,8 @@ static bool f_content(struct ctx *c, const struct pol_filter *f,
 			best = (int)i;
 		}
 	}
+	if (!strip && best < 0)
+		snprintf(t->reason, sizeof(t->reason), "no content findings");
 	if (strip || best < 0)
 		return false;
 	const struct scan_finding *fd = &c->v->findings[best];
@@ -675,8 +686,8 @@ static bool f_spam(struct ctx *c, const struct pol_filter *f,
 		     c->lists_why[0] ? " (" : "", c->lists_why,
 		     c->lists_why[0] ? ")" : "", c->score, f->threshold);
 	if (c->lists.bypass != NULL) {
-		scan_explain(c->v, "    bypassed by spam list %s\n",
-			     c->lists.bypass);
+		snprintf(t->reason, sizeof(t->reason),
+			 "bypassed by spam list %s", c->lists.bypass);
 		return false;
 	}
 	if (c->lists.reject != NULL) {
@@ -690,8 +701,11 @@ static bool f_spam(struct ctx *c, const struct pol_filter *f,
 			 c->lists.reject);
 		return true;
 	}
-	if (c->score < f->threshold)
+	if (c->score < f->threshold) {
+		snprintf(t->reason, sizeof(t->reason), "score %d < %d",
+			 c->score, f->threshold);
 		return false;
+	}
 	scan_verdict_add(c->v, SCAN_F_SPAM, -1, "spam-score",
 			 "score %d, threshold %d", c->score, f->threshold);
 	t->rule = "spam-score";
@@ -734,6 +748,7 @@ static bool f_limits(struct ctx *c, const struct pol_filter *f,
 			 scan_finding_kind_name(fd->kind), fd->name);
 		return true;
 	}
+	snprintf(t->reason, sizeof(t->reason), "no selected findings");
 	return false;
 }
 
@@ -907,8 +922,10 @@ int scan_policy_apply(const struct scan_config *cfg,
 		}
 		if (!hit) {
 			scan_explain(v, "  filter %zu %s (line %u): not "
-				     "triggered\n", i + 1, ftype_name[f->type],
-				     f->line);
+				     "triggered%s%s%s\n", i + 1,
+				     ftype_name[f->type], f->line,
+				     t.reason[0] ? " (" : "", t.reason,
+				     t.reason[0] ? ")" : "");
 			continue;
 		}
 		if (t.virus == NULL) /* %VIRUSNAME% from any filter */
