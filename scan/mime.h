@@ -36,6 +36,16 @@
  *    reached, one extra leaf (MIME_F_TRUNCATED, path "<mp>.rest") holds
  *    everything from there to the end of the message, so nparts is at
  *    most limits.parts + 1.
+ *  - Header block: ends at the first empty line (CRLF or bare LF). A
+ *    part whose first line is neither a field nor empty has no header
+ *    block (MIME_F_NO_HEADERS; all of it is body), except a leading mbox
+ *    "From " line of a message, which is skipped. Inside a block, lines
+ *    that are not fields are skipped with a finding, and whitespace-only
+ *    lines are folding (RFC 5322), not the end of the block (finding).
+ *    Parts with an empty header block are flagged MIME_F_NO_HEADERS too.
+ *  - Delimiters match only "--boundary" ["--"] WSP* EOL at a line start;
+ *    the line break before a delimiter belongs to it. After the closing
+ *    delimiter everything is epilogue (finding if delimiters follow).
  *  - message/rfc822 with a base64/quoted-printable/uuencode CTE is a leaf
  *    (finding "encoded-message"): the pipeline decodes it and may call
  *    mime_parse() on the result.
