@@ -101,6 +101,31 @@ static void test_depth_limit(void)
 	}
 }
 
+/* More than CONF_MAX_NODES values: refused, not an out-of-memory crawl. */
+static void test_node_limit(void)
+{
+	size_t n = CONF_MAX_NODES + 1;
+	char *buf = malloc(2 * n + 2);
+	CHECK(buf != NULL);
+	if (buf == NULL)
+		return;
+	buf[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		buf[1 + 2 * i] = '1';
+		buf[2 + 2 * i] = ',';
+	}
+	buf[2 * n] = ']';
+	buf[2 * n + 1] = '\0';
+	char err[256];
+	int rc;
+	struct conf_doc *d = load(buf, err, sizeof(err), &rc);
+	CHECK_EQ_INT(rc, -EINVAL);
+	CHECK_MSG(strstr(err, "t.conf:1: more than 1000000 values") != NULL,
+		  "%s", err);
+	conf_free(d);
+	free(buf);
+}
+
 static void test_tree_access(void)
 {
 	char err[256];
@@ -400,6 +425,7 @@ int main(void)
 {
 	RUN(test_documents);
 	RUN(test_depth_limit);
+	RUN(test_node_limit);
 	RUN(test_tree_access);
 	RUN(test_parse_size);
 	RUN(test_parse_duration);
