@@ -258,5 +258,5 @@ int scan_binhex_extract(const uint8_t *text, size_t n, struct scan_arena *a,
 		*st = s;
 	if (rc < 0)
 		return rc;
-	return bad ? -EINVAL : files;
+	return bad && !stop ? -EINVAL : files;
 }
