@@ -771,10 +771,13 @@ static int on_match(unsigned id, unsigned long long from,
 		    unsigned long long to, unsigned flags, void *ctx)
 {
 	struct scan_db_scratch *s = ctx;
-	const struct db_match *m = &s->db->match[id];
+	const struct db_match *m;
 	uint64_t start, lo;
 
 	(void)flags;
+	if (id >= s->db->nrules)
+		return 0; /* only a forged cache file could do this */
+	m = &s->db->match[id];
 	if (!(m->where & s->where))
 		return 0;
 	switch (m->check) {

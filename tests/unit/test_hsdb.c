@@ -330,6 +330,41 @@ static void test_hash_sigs(void)
 	scan_db_free(db);
 }
 
+static void test_bundled_signatures(void)
+{
+	struct scan_rules *r = scan_rules_create();
+	struct scan_db *db = NULL;
+	char err[128], trailing[80];
+	uint8_t m[16], s1[20], s2[32];
+
+	CHECK_EQ_INT(scan_rules_load_sigdir(r, SLUICE_SRCDIR "/config/signatures",
+					    quiet, NULL), 2);
+	for (unsigned i = 0; i < scan_rules_file_count(r); i++)
+		CHECK_EQ_INT(scan_rules_file_stats(r, i)->rejected, 0);
+	CHECK_EQ_INT(scan_db_build(r, NULL, &db, err, sizeof err), 0);
+	struct scan_db_scratch *s = scan_db_scratch_create(db);
+	scan_db_hits_reset(s);
+	scan_db_scan(db, s, (const uint8_t *)eicar, 68, ATT, 0);
+	scan_hash_all((const uint8_t *)eicar, 68, m, s1, s2);
+	scan_db_hash_match(db, s, m, s1, s2, 68, 0);
+	CHECK_EQ_STR(hit_names(db, s), "Sluice.Test.EICAR Sluice.Test.EICAR.SHA256");
+	/* EICAR allows trailing whitespace: body still matches, hash not */
+	snprintf(trailing, sizeof trailing, "%s \r\n", eicar);
+	scan_db_hits_reset(s);
+	scan_db_scan(db, s, (const uint8_t *)trailing, strlen(trailing), ATT, 0);
+	scan_hash_all((const uint8_t *)trailing, strlen(trailing), m, s1, s2);
+	scan_db_hash_match(db, s, m, s1, s2, strlen(trailing), 0);
+	CHECK_EQ_STR(hit_names(db, s), "Sluice.Test.EICAR");
+	/* not inside a leaf at another offset */
+	snprintf(trailing, sizeof trailing, "x%s", eicar);
+	scan_db_hits_reset(s);
+	scan_db_scan(db, s, (const uint8_t *)trailing, strlen(trailing), ATT, 0);
+	CHECK_EQ_STR(hit_names(db, s), "");
+	scan_db_scratch_free(s);
+	scan_db_free(db);
+	scan_rules_free(r);
+}
+
 static void test_empty_set(void)
 {
 	struct scan_rules *r = scan_rules_create();
@@ -626,6 +661,7 @@ int main(void)
 	RUN(test_hit_fields_and_once_per_message);
 	RUN(test_content_and_spam);
 	RUN(test_hash_sigs);
+	RUN(test_bundled_signatures);
 	RUN(test_empty_set);
 	RUN(test_hit_bound);
 	RUN(test_cache_round_trip);
