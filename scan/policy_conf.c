@@ -947,7 +947,7 @@ static int parse_actions(struct loader *l, const struct conf_node *m,
 						 : "quarantine",
 				   params[i].key);
 	}
-	const struct conf_node *p;
+	const struct conf_node *p = NULL;
 	if (a->term == POL_T_QUARANTINE) {
 		a->area = ftype_defaults[type].area;
 		if (pm && (p = conf_map_get(pm, "area")) != NULL &&

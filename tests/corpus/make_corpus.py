@@ -8,6 +8,7 @@ of every file is in tests/corpus/EXPECTED. Run from anywhere:
 The output is committed; this script documents how it was made.
 """
 import base64
+import hashlib
 import os
 import quopri
 import struct
@@ -34,7 +35,7 @@ def head(subject, extra="", ct=None):
          "To: bob@example.net\n"
          f"Subject: {subject}\n"
          "Date: Mon, 23 Nov 2026 10:00:00 +0000\n"
-         f"Message-ID: <{abs(hash(subject))}@example.org>\n"
+         f"Message-ID: <{hashlib.sha1(subject.encode()).hexdigest()[:16]}@example.org>\n"
          "MIME-Version: 1.0\n")
     if ct:
         h += f"Content-Type: {ct}\n"
@@ -58,6 +59,7 @@ def uuencode(data, name="file.bin"):
 
 
 def crc_binhex(data, crc=0):
+    """CRC-CCITT (XMODEM), as binascii.crc_hqx: what BinHex 4.0 stores."""
     for b in data:
         crc ^= b << 8
         for _ in range(8):
@@ -70,9 +72,9 @@ def binhex(data, name="file.bin"):
     nm = name.encode()
     hdr = bytes([len(nm)]) + nm + b"\0" + b"BINA" + b"????" + b"\0\0"
     hdr += struct.pack(">II", len(data), 0)
-    stream = hdr + struct.pack(">H", crc_binhex(hdr + b"\0\0"))
-    stream += data + struct.pack(">H", crc_binhex(data + b"\0\0"))
-    stream += struct.pack(">H", crc_binhex(b"\0\0"))  # empty resource fork
+    stream = hdr + struct.pack(">H", crc_binhex(hdr))
+    stream += data + struct.pack(">H", crc_binhex(data))
+    stream += struct.pack(">H", 0)  # empty resource fork: CRC of nothing
     # RLE: escape literal 0x90 as 0x90 0x00 (no run compression needed).
     rle = stream.replace(b"\x90", b"\x90\x00")
     alphabet = ("!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`"

@@ -402,7 +402,8 @@ static void test_hit_bound(void)
 		struct scan_rule_def d = { SCAN_RULE_SPAM, names[i], names[i],
 					   0, 0, 1, NULL, "s", (unsigned)i };
 		scan_rules_add(r, &d, err, sizeof err);
-		dl += (size_t)sprintf(data + dl, "%s ", names[i]);
+		dl += (size_t)snprintf(data + dl, sizeof data - dl, "%s ",
+				       names[i]);
 	}
 	CHECK_EQ_INT(scan_db_build(r, NULL, &db, err, sizeof err), 0);
 	struct scan_db_scratch *s = scan_db_scratch_create(db);
