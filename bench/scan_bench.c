@@ -1443,9 +1443,11 @@ static void print_json(const struct corpus *c, const struct results *r,
 	       c->planted_sig, c->planted_hash, r->b_infected, r->c_infected,
 	       r->c_errors, r->a_cls[SCAN_VIRUS]);
 	printf("\"targets\":{\"hyperscan_1gbps\":%s,\"hyperscan_10x_clamav\":"
-	       "%s,\"pipeline_10x_clamav\":%s}}\n",
+	       "%s,\"hyperscan_hashes_10x_clamav\":%s,"
+	       "\"pipeline_10x_clamav\":%s}}\n",
 	       r->b_gb_s >= 1.0 ? "true" : "false",
 	       b_ratio >= 10.0 ? "true" : "false",
+	       b2_ratio >= 10.0 ? "true" : "false",
 	       a_ratio >= 10.0 ? "true" : "false");
 }
 
