@@ -41,7 +41,12 @@ struct scan_ctx {
 	unsigned parts_cap;
 	size_t decoded_total;
 	int decoded_limit_hit;
-	int next_id; /* ids for embedded files, after the MIME parts */
+	unsigned nembedded;
+	int next_id; /* next free part id (embedded files, nested messages) */
+	int id_base; /* id of part 0 of the tree being scanned */
+	const char *path_prefix; /* path of the part holding that tree, or
+				    NULL for the message itself */
+	unsigned depth_base; /* nesting depth of that tree's root */
 	struct scan_envelope env;
 	const char *rcpt[MAX_ENV_RCPT];
 	const char *subject;
@@ -168,6 +173,7 @@ void scan_ctx_free(struct scan_ctx *c)
 		return;
 	scan_db_scratch_free(c->scratch);
 	scan_arena_free(c->arena);
+	scan_charset_thread_fini(); /* contexts are per thread */
 	free(c);
 }
 
@@ -217,6 +223,26 @@ static struct scan_part_info *new_part_info(struct scan_ctx *c, int id)
 	return pi;
 }
 
+/* Part ids and paths of the tree being scanned: a message nested inside an
+ * encoded message/rfc822 part gets ids after everything seen so far and
+ * paths under its container ("2/msg", "2/1.3"). */
+static int part_id(const struct scan_ctx *c, const struct mime_part *p)
+{
+	return c->id_base + p->id;
+}
+
+static const char *part_path(struct scan_ctx *c, const struct mime_part *p)
+{
+	if (c->path_prefix == NULL)
+		return p->path;
+	size_t n = strlen(c->path_prefix) + strlen(p->path) + 8;
+	char *s = scan_arena_alloc(c->arena, n);
+	if (s == NULL)
+		return c->path_prefix;
+	snprintf(s, n, "%s/%s", c->path_prefix, p->path[0] ? p->path : "msg");
+	return s;
+}
+
 /* Is a leaf reader-visible text (body) or an attachment? */
 static unsigned leaf_where(const char *ct, const char *filename,
 			   unsigned flags)
@@ -242,6 +268,7 @@ struct leaf {
 	const char *filename;
 	const char *charset;
 	unsigned flags;
+	unsigned depth;       /* MIME depth within the current tree */
 	unsigned embed_depth;
 };
 
@@ -261,12 +288,13 @@ static int on_embedded(void *arg, const char *name, const uint8_t *data,
 {
 	struct embed_ctx *ec = arg;
 	struct scan_ctx *c = ec->c;
-	if (c->next_id - (int)c->v->nparts > MAX_EMBEDDED) {
+	if (c->nembedded >= MAX_EMBEDDED) {
 		scan_verdict_add(c->v, SCAN_F_LIMIT, ec->parent->id,
 				 "embedded-files",
 				 "more than %d embedded files", MAX_EMBEDDED);
 		return 1;
 	}
+	c->nembedded++;
 	struct leaf l = {
 		.id = c->next_id++,
 		.content_type = "application/octet-stream",
@@ -449,6 +477,7 @@ static int decode_body(struct scan_ctx *c, const struct mime_part *p,
 		       enum mime_cte cte, const uint8_t **out, size_t *outlen)
 {
 	struct scan_decode_stats st = {0};
+	int pid = part_id(c, p);
 	uint8_t *buf;
 	size_t n;
 	switch (cte) {
@@ -456,22 +485,22 @@ static int decode_body(struct scan_ctx *c, const struct mime_part *p,
 		buf = scan_arena_alloc(c->arena,
 				       scan_b64_decoded_max(p->body_len));
 		if (buf == NULL)
-			return arena_full(c, p->id, "base64");
+			return arena_full(c, pid, "base64");
 		n = scan_b64_decode(p->body, p->body_len, buf, &st);
 		scan_arena_shrink_last(c->arena, buf, n);
 		if (st.bad_padding)
-			scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, p->id,
+			scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, pid,
 					 "base64-after-padding",
 					 "base64 data continues after '=' "
 					 "padding; decoders disagree");
 		if (st.garbage > 0)
 			scan_explain(c->v, "    part %d: %zu non-base64 bytes "
-				     "skipped\n", p->id, st.garbage);
+				     "skipped\n", pid, st.garbage);
 		break;
 	case MIME_CTE_QP:
 		buf = scan_arena_alloc(c->arena, p->body_len + 1);
 		if (buf == NULL)
-			return arena_full(c, p->id, "quoted-printable");
+			return arena_full(c, pid, "quoted-printable");
 		n = scan_qp_decode(p->body, p->body_len, buf, &st);
 		scan_arena_shrink_last(c->arena, buf, n);
 		break;
@@ -482,7 +511,7 @@ static int decode_body(struct scan_ctx *c, const struct mime_part *p,
 	}
 	c->decoded_total += n;
 	if (c->decoded_total > c->e->decoded_max)
-		return arena_full(c, p->id, "decoded size");
+		return arena_full(c, pid, "decoded size");
 	*out = buf;
 	*outlen = n;
 	return 0;
@@ -497,26 +526,32 @@ static int scan_uu_body(struct scan_ctx *c, const struct leaf *l,
 	int rc = scan_uu_decode_body(p->body, p->body_len, c->arena,
 				     on_embedded, &ec, &st);
 	if (rc == -ENOMEM)
-		return arena_full(c, p->id, "uudecode");
+		return arena_full(c, part_id(c, p), "uudecode");
 	return ec.rc;
 }
+
+static int scan_nested_message(struct scan_ctx *c, const struct leaf *l,
+			       const uint8_t *d, size_t n);
 
 static int scan_mime_leaf(struct scan_ctx *c, const struct mime_part *p)
 {
 	struct leaf l = {
-		.id = p->id,
-		.path = p->path,
+		.id = part_id(c, p),
+		.path = part_path(c, p),
 		.content_type = p->content_type,
 		.filename = p->filename,
 		.charset = p->charset,
 		.flags = p->flags,
+		.depth = p->depth,
 	};
+	int nested = strcmp(p->content_type, "message/rfc822") == 0 ||
+		     strcmp(p->content_type, "message/global") == 0;
 	enum mime_cte ctes[2] = {p->cte, p->cte_alt};
 	int nviews = p->cte_alt != MIME_CTE_NONE && p->cte_alt != p->cte ? 2 : 1;
 	for (int i = 0; i < nviews; i++) {
 		if (i == 1)
 			scan_explain(c->v, "  part %d: second reading as %s\n",
-				     p->id, mime_cte_name(ctes[1]));
+				     l.id, mime_cte_name(ctes[1]));
 		int rc;
 		if (ctes[i] == MIME_CTE_UUENCODE) {
 			rc = scan_uu_body(c, &l, p);
@@ -526,6 +561,8 @@ static int scan_mime_leaf(struct scan_ctx *c, const struct mime_part *p)
 			rc = decode_body(c, p, ctes[i], &d, &n);
 			if (rc == 0)
 				rc = scan_leaf(c, &l, d, n);
+			if (rc == 0 && nested)
+				rc = scan_nested_message(c, &l, d, n);
 		}
 		if (rc < 0)
 			return rc;
@@ -539,17 +576,18 @@ static int scan_headers(struct scan_ctx *c, const struct mime_part *p)
 {
 	if (p->nheaders == 0)
 		return 0;
+	int pid = part_id(c, p);
 	size_t cap = p->header_raw_len * 3 + p->nheaders * 4 + 16;
 	char *buf = scan_arena_alloc(c->arena, cap);
 	if (buf == NULL)
-		return arena_full(c, p->id, "header view");
+		return arena_full(c, pid, "header view");
 	size_t len = 0;
 	const char *subject = NULL;
 	for (unsigned i = 0; i < p->nheaders; i++) {
 		const struct mime_header *h = &p->headers[i];
 		char *val = mime_header_decode(h->value, h->value_len, c->arena);
 		if (val == NULL)
-			return arena_full(c, p->id, "header decode");
+			return arena_full(c, pid, "header decode");
 		size_t vl = strlen(val);
 		if (len + h->name_len + vl + 3 > cap)
 			break; /* decoded can't exceed 3x raw; defensive */
@@ -564,14 +602,14 @@ static int scan_headers(struct scan_ctx *c, const struct mime_part *p)
 		    strncasecmp(h->name, "subject", 7) == 0) {
 			subject = val;
 			int rc = scan_buf(c, (const uint8_t *)val, vl,
-					  SCAN_WHERE_SUBJECT, p->id, "subject");
+					  SCAN_WHERE_SUBJECT, pid, "subject");
 			if (rc < 0)
 				return rc;
 		}
 	}
-	if (p->id == 0 && subject != NULL)
+	if (pid == 0 && subject != NULL) /* the message itself */
 		c->subject = subject;
-	return scan_buf(c, (const uint8_t *)buf, len, SCAN_WHERE_HEADER, p->id,
+	return scan_buf(c, (const uint8_t *)buf, len, SCAN_WHERE_HEADER, pid,
 			"header");
 }
 
@@ -689,6 +727,82 @@ static void hits_to_findings(struct scan_ctx *c, int *spam_score)
 	}
 }
 
+/* ---- trees of parts ---------------------------------------------------- */
+
+static int scan_tree(struct scan_ctx *c, const struct mime_message *m)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < m->nparts && rc == 0; i++) {
+		const struct mime_part *p = m->parts[i];
+		rc = scan_headers(c, p);
+		if (rc < 0)
+			break;
+		if (mime_part_is_leaf(p)) {
+			rc = scan_mime_leaf(c, p);
+		} else {
+			struct scan_part_info *pi =
+				new_part_info(c, part_id(c, p));
+			if (pi != NULL) {
+				pi->path = part_path(c, p);
+				pi->content_type = p->content_type;
+				pi->filename = p->filename;
+				pi->true_type = p->flags & MIME_F_MESSAGE
+							? "message" : "multipart";
+				pi->size = p->body_len;
+			}
+		}
+	}
+	return rc;
+}
+
+/* A message/rfc822 part that came transfer-encoded (RFC 2046 forbids it,
+ * senders do it anyway; mime.c reports `encoded-message`): parse the
+ * decoded bytes as a message of its own, within what is left of the part
+ * and depth limits, and scan its tree like the outer one. */
+static int scan_nested_message(struct scan_ctx *c, const struct leaf *l,
+			       const uint8_t *d, size_t n)
+{
+	struct mime_limits lim = c->e->mlim;
+	unsigned depth = c->depth_base + l->depth + 1;
+	if (depth >= lim.depth || (unsigned)c->next_id >= lim.parts) {
+		scan_verdict_add(c->v, SCAN_F_LIMIT, l->id,
+				 depth >= lim.depth ? "mime-depth" : "mime-parts",
+				 "encoded message in part %s not opened: limit "
+				 "reached", l->path);
+		return 0;
+	}
+	lim.depth -= depth;
+	lim.parts -= (unsigned)c->next_id;
+
+	unsigned first = c->v->nfindings;
+	struct mime_message m;
+	int rc = mime_parse(d, n, &lim, c->arena, c->v, &m);
+	int base = c->next_id;
+	/* The parser numbered its findings in the nested tree. */
+	for (unsigned i = first; i < c->v->nfindings; i++)
+		if (c->v->findings[i].part >= 0)
+			c->v->findings[i].part += base;
+	if (rc == -ENOMEM)
+		return arena_full(c, l->id, "nested message structure");
+	if (m.root == NULL)
+		return 0;
+	scan_explain(c->v, "  part %d %s: encoded message, %u parts, ids from "
+		     "%d\n", l->id, l->path, m.nparts, base);
+
+	int saved_base = c->id_base;
+	unsigned saved_depth = c->depth_base;
+	const char *saved_prefix = c->path_prefix;
+	c->next_id += (int)m.nparts;
+	c->id_base = base;
+	c->depth_base = depth;
+	c->path_prefix = l->path;
+	rc = scan_tree(c, &m);
+	c->id_base = saved_base;
+	c->depth_base = saved_depth;
+	c->path_prefix = saved_prefix;
+	return rc;
+}
+
 /* ---- the message ------------------------------------------------------ */
 
 int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
@@ -702,6 +816,7 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	c->v = v;
 	c->decoded_total = 0;
 	c->decoded_limit_hit = 0;
+	c->nembedded = 0;
 	c->subject = NULL;
 	int rc = 0;
 
@@ -709,7 +824,13 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	int prc = mime_parse(msg, len, &c->e->mlim, c->arena, v, &m);
 	if (prc == -ENOMEM)
 		arena_full(c, -1, "MIME structure");
-	c->parts_cap = m.nparts + MAX_EMBEDDED + 1;
+	c->id_base = 0;
+	c->path_prefix = NULL;
+	c->depth_base = 0;
+	/* Room for every part the limits allow, nested messages included. */
+	c->parts_cap = (m.nparts > c->e->mlim.parts ? m.nparts
+						     : c->e->mlim.parts) +
+		       MAX_EMBEDDED + 1;
 	v->parts = scan_arena_zalloc(c->arena,
 				     c->parts_cap * sizeof(*v->parts));
 	if (v->parts == NULL)
@@ -722,25 +843,7 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 		env = envelope_from_headers(c, m.root);
 
 	scan_explain(v, "parse: %u MIME parts\n", m.nparts);
-	for (unsigned i = 0; i < m.nparts && rc == 0; i++) {
-		const struct mime_part *p = m.parts[i];
-		rc = scan_headers(c, p);
-		if (rc < 0)
-			break;
-		if (mime_part_is_leaf(p)) {
-			rc = scan_mime_leaf(c, p);
-		} else {
-			struct scan_part_info *pi = new_part_info(c, p->id);
-			if (pi != NULL) {
-				pi->path = p->path;
-				pi->content_type = p->content_type;
-				pi->filename = p->filename;
-				pi->true_type = p->flags & MIME_F_MESSAGE
-							? "message" : "multipart";
-				pi->size = p->body_len;
-			}
-		}
-	}
+	rc = scan_tree(c, &m);
 	if (rc == -ENOMEM)
 		rc = 0; /* a limit finding has been recorded; policy decides */
 	if (rc < 0) {

@@ -129,6 +129,11 @@ write("virus-base64-nested-rfc822.eml", multipart("forwarded", [
     "Content-Type: message/rfc822\n\n" + multipart(
         "inner", [TEXT, attachment(EICAR, "inner.bin")], boundary="inner1"),
 ]))
+inner = multipart("inner", [TEXT, attachment(EICAR, "inner.bin")],
+                  boundary="inner2").replace("\n", "\r\n")
+write("virus-encoded-rfc822.eml", multipart("forwarded as base64", [
+    TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+    + b64(inner.encode()) + "\n"]))
 write("virus-uuencode-in-text.eml",
       head("uu") + "Content-Type: text/plain\n\nSee below.\n\n"
       + uuencode(EICAR, "eicar.com") + "\n\nbye\n")
