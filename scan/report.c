@@ -186,10 +186,16 @@ int scan_report_json(FILE *f, const char *file, const struct scan_verdict *v)
 			fputs("null", f);
 		fputs(",\"true_type\":", f);
 		scan_json_string(f, p->true_type);
-		fprintf(f, ",\"size\":%" PRIu64 ",\"leaf\":%s,\"sha256\":\"",
+		fprintf(f, ",\"size\":%" PRIu64 ",\"leaf\":%s,\"sha256\":",
 			p->size, p->leaf ? "true" : "false");
-		hex32(f, p->sha256);
-		fputs("\"}", f);
+		if (p->leaf) { /* containers have no decoded bytes of their own */
+			fputc('"', f);
+			hex32(f, p->sha256);
+			fputc('"', f);
+		} else {
+			fputs("null", f);
+		}
+		fputc('}', f);
 	}
 	fprintf(f,
 		"],\"spam_score\":%d,\"spam_threshold\":%d,\"scan_us\":%" PRIu64

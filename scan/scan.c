@@ -116,7 +116,9 @@ int scan_engine_create(const struct scan_config *cfg,
 		rc = load_sigpath(rules, extra_sigdirs[i], diag,
 					     diag_ctx);
 		if (rc < 0) {
-			snprintf(err, errsz, "signatures %s: %s",
+			snprintf(err, errsz,
+				 "signatures %s: %s (give a directory or a "
+				 "file of ClamAV signatures: .ndb .hdb .hsb)",
 				 extra_sigdirs[i], strerror(-rc));
 			goto fail;
 		}

@@ -55,6 +55,11 @@ static int read_input(const char *path, uint8_t **out, size_t *outlen)
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL)
 		return -errno;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	size_t cap = 64 * 1024, len = 0;
 	uint8_t *buf = malloc(cap);
 	int rc = 0;
