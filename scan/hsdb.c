@@ -6,6 +6,7 @@
 #include "scan/hsdb.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hs.h>
@@ -24,7 +27,10 @@
 #define DB_MAGIC "SLUICEDB"
 /* Bump when the file layout, struct db_rec, or the translation of
  * signatures and rules changes meaning. */
-#define DB_FORMAT 1u
+#define DB_FORMAT 2u
+/* Cache files kept per directory: the current one and the newest other
+ * (a rollback to the previous generation still starts from the cache). */
+#define CACHE_KEEP 2
 
 /* What the match callback needs per rule id, packed. */
 struct db_match {
@@ -47,16 +53,29 @@ struct htab {
 
 enum { T_MD5, T_SHA1, T_SHA256, T_N };
 
+_Static_assert(SCAN_HASH_MD5 == 1u << T_MD5 && SCAN_HASH_SHA1 == 1u << T_SHA1 &&
+		       SCAN_HASH_SHA256 == 1u << T_SHA256,
+	       "SCAN_HASH_* bits follow the table order");
+
+/* Leaf sizes that hash signatures of one digest type name. */
+struct sizeset {
+	uint64_t *v; /* sorted, distinct */
+	uint32_t n;
+	int any;     /* a signature with size '*' */
+};
+
 struct scan_db {
 	hs_database_t *hs; /* NULL when there are no pattern rules */
 	size_t hs_bytes;
+	size_t hs_map;     /* > 0: hs is our read-only mapping of this size */
 	unsigned nrules;
 	struct scan_rule *rules;
 	struct db_match *match;
 	char *pool; /* every string of every rule */
 	size_t pool_len;
 	struct htab tab[T_N];
-	size_t tab_bytes;
+	struct sizeset sizes[T_N];
+	size_t tab_bytes; /* hash tables and size sets */
 	int from_cache;
 	uint8_t key[32];
 };
@@ -115,8 +134,67 @@ static uint64_t digest_key(const uint8_t *d)
 	return k;
 }
 
-/* Derive the match table and hash tables from db->rules and the per-rule
- * callback checks (enum scan_rule_check). */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The size sets of the hash signatures; count[t] signatures of type t. */
+static int db_sizes(struct scan_db *db, const uint32_t count[T_N])
+{
+	for (int t = 0; t < T_N; t++) {
+		struct sizeset *z = &db->sizes[t];
+
+		z->v = malloc((count[t] ? count[t] : 1) * sizeof *z->v);
+		if (z->v == NULL)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = &db->rules[i];
+
+		if (r->match == SCAN_MATCH_PATTERN)
+			continue;
+		struct sizeset *z = &db->sizes[r->match - SCAN_MATCH_MD5];
+		if (r->size == UINT64_MAX)
+			z->any = 1;
+		else
+			z->v[z->n++] = r->size;
+	}
+	for (int t = 0; t < T_N; t++) {
+		struct sizeset *z = &db->sizes[t];
+		uint32_t k = 0;
+
+		qsort(z->v, z->n, sizeof *z->v, cmp_u64);
+		for (uint32_t i = 0; i < z->n; i++)
+			if (k == 0 || z->v[k - 1] != z->v[i])
+				z->v[k++] = z->v[i];
+		z->n = k;
+		db->tab_bytes += k * sizeof *z->v;
+	}
+	return 0;
+}
+
+static int sizes_have(const struct sizeset *z, uint64_t size)
+{
+	uint32_t lo = 0, hi = z->n;
+
+	if (z->any)
+		return 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (z->v[mid] < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < z->n && z->v[lo] == size;
+}
+
+/* Derive the match table, hash tables and size sets from db->rules and
+ * the per-rule callback checks (enum scan_rule_check). */
 static int db_finish(struct scan_db *db, const uint8_t *checks)
 {
 	uint32_t count[T_N] = { 0 };
@@ -162,7 +240,7 @@ static int db_finish(struct scan_db *db, const uint8_t *checks)
 		t->slots[h].key = k;
 		t->slots[h].idx1 = i + 1;
 	}
-	return 0;
+	return db_sizes(db, count);
 }
 
 static void db_key(struct scan_rules *rules, const hs_platform_info_t *plat,
@@ -186,16 +264,22 @@ static void db_key(struct scan_rules *rules, const hs_platform_info_t *plat,
 	EVP_MD_CTX_free(c);
 }
 
-/* Copy the builder's rules, strings into one pool (file names shared). */
-static int db_copy_rules(struct scan_db *db, struct scan_rules *rules)
+/* Copy the builder's rules that scan_rules_validate() kept, strings into
+ * one pool (file names shared); bid[i] = builder id of db rule i. */
+static int db_copy_rules(struct scan_db *db, struct scan_rules *rules,
+			 unsigned *bid)
 {
 	size_t need = 1;
 	const char *last_file = NULL;
+	unsigned n = scan_rules_count(rules);
 	char *p;
 
-	db->nrules = scan_rules_count(rules);
+	db->nrules = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (!scan_rules_rejected(rules, i))
+			bid[db->nrules++] = i;
 	for (unsigned i = 0; i < db->nrules; i++) {
-		const struct scan_rule *r = scan_rules_get(rules, i);
+		const struct scan_rule *r = scan_rules_get(rules, bid[i]);
 
 		need += strlen(r->name) + 1;
 		if (r->class_name)
@@ -215,7 +299,7 @@ static int db_copy_rules(struct scan_db *db, struct scan_rules *rules)
 	last_file = NULL;
 	const char *last_copy = NULL;
 	for (unsigned i = 0; i < db->nrules; i++) {
-		const struct scan_rule *r = scan_rules_get(rules, i);
+		const struct scan_rule *r = scan_rules_get(rules, bid[i]);
 		struct scan_rule *d = &db->rules[i];
 
 		*d = *r;
@@ -237,7 +321,8 @@ static int db_copy_rules(struct scan_db *db, struct scan_rules *rules)
 }
 
 static int db_compile(struct scan_db *db, struct scan_rules *rules,
-		      const hs_platform_info_t *plat, char *err, size_t errsz)
+		      const unsigned *bid, const hs_platform_info_t *plat,
+		      char *err, size_t errsz)
 {
 	unsigned n = 0;
 	const char **exprs = calloc(db->nrules + 1, sizeof *exprs);
@@ -251,7 +336,7 @@ static int db_compile(struct scan_db *db, struct scan_rules *rules,
 		goto out;
 	}
 	for (unsigned i = 0; i < db->nrules; i++) {
-		const struct scan_rule_expr *x = scan_rules_expr(rules, i);
+		const struct scan_rule_expr *x = scan_rules_expr(rules, bid[i]);
 
 		if (x == NULL)
 			continue;
@@ -323,6 +408,7 @@ static uint32_t pool_off(const struct scan_db *db, const char *s)
 }
 
 #define HDR_LEN (8 + 4 + 4 + 32 + 8)
+#define TMP_PREFIX ".sluice-hsdb."
 
 static void cache_path(char *buf, size_t sz, const char *dir,
 		       const uint8_t key[32])
@@ -332,7 +418,10 @@ static void cache_path(char *buf, size_t sz, const char *dir,
 	snprintf(buf, sz, "%s/sluice-%s.hsdb", dir, scan_hash_hex(key, 32, hex));
 }
 
-static void cache_write(const struct scan_db *db, const char *dir)
+/* Write db's cache file into dir, with the notes of the signatures
+ * dropped while compiling. 0 or -errno. */
+static int cache_write(const struct scan_db *db, const char *dir,
+		       const struct scan_rule_note *notes, unsigned nnotes)
 {
 	struct wbuf w = { 0 };
 	char path[4096], tmp[4096];
@@ -340,11 +429,11 @@ static void cache_write(const struct scan_db *db, const char *dir)
 	size_t ser_len = 0;
 	uint32_t u32;
 	uint64_t u64;
-	int fd = -1;
+	int fd = -1, rc = -ENOMEM;
 
 	if (db->hs != NULL &&
 	    hs_serialize_database(db->hs, &ser, &ser_len) != HS_SUCCESS)
-		return;
+		return -ENOMEM;
 	/* header; payload length patched below */
 	wput(&w, DB_MAGIC, 8);
 	u32 = DB_FORMAT;
@@ -384,6 +473,16 @@ static void cache_write(const struct scan_db *db, const char *dir)
 		memcpy(rec.digest, r->digest, 32);
 		wput(&w, &rec, sizeof rec);
 	}
+	u32 = nnotes;
+	wput(&w, &u32, 4);
+	for (unsigned i = 0; i < nnotes; i++) {
+		uint32_t nl[3] = { notes[i].line, (uint32_t)strlen(notes[i].file),
+				   (uint32_t)strlen(notes[i].msg) };
+
+		wput(&w, nl, sizeof nl);
+		wput(&w, notes[i].file, nl[1]);
+		wput(&w, notes[i].msg, nl[2]);
+	}
 	u64 = ser_len;
 	wput(&w, &u64, 8);
 	if (ser_len > 0)
@@ -402,12 +501,13 @@ static void cache_write(const struct scan_db *db, const char *dir)
 	if (w.bad)
 		goto out;
 
-	(void)mkdir(dir, 0755);
 	cache_path(path, sizeof path, dir, db->key);
-	snprintf(tmp, sizeof tmp, "%s/.sluice-hsdb.XXXXXX", dir);
+	snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "XXXXXX", dir);
 	fd = mkstemp(tmp);
-	if (fd < 0)
+	if (fd < 0) {
+		rc = -errno;
 		goto out;
+	}
 	for (size_t off = 0; off < w.n;) {
 		ssize_t k = write(fd, w.p + off, w.n - off);
 
@@ -435,13 +535,127 @@ static void cache_write(const struct scan_db *db, const char *dir)
 			close(dfd);
 		}
 	}
+	rc = 0;
 	goto out;
 unlink:
+	rc = -errno;
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
 out:
 	free(w.p);
+	return rc;
+}
+
+/* mkdir -p dir, new components 0700. 0 or -errno. */
+static int mkdir_p(const char *dir)
+{
+	char buf[4096];
+	size_t n = strlen(dir);
+	struct stat sb;
+
+	if (n == 0 || n >= sizeof buf)
+		return -ENAMETOOLONG;
+	if (stat(dir, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+	memcpy(buf, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		if (buf[i - 1] == '/')
+			continue; /* "//" */
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = dir[i];
+	}
+	if (stat(dir, &sb) != 0)
+		return -errno;
+	return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+}
+
+#define CACHE_NAME_LEN (7 + 64 + 5)
+
+struct cache_ent {
+	char name[CACHE_NAME_LEN + 1];
+	struct timespec mtime;
+};
+
+static int ent_newer(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct cache_ent *)a)->mtime;
+	const struct timespec *y = &((const struct cache_ent *)b)->mtime;
+
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	if (x->tv_nsec != y->tv_nsec)
+		return x->tv_nsec < y->tv_nsec ? 1 : -1;
+	return strcmp(((const struct cache_ent *)a)->name,
+		      ((const struct cache_ent *)b)->name);
+}
+
+/* "sluice-<64 hex>.hsdb" */
+static int is_cache_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != CACHE_NAME_LEN || strncmp(s, "sluice-", 7) != 0 ||
+	    strcmp(s + n - 5, ".hsdb") != 0)
+		return 0;
+	for (size_t i = 7; i < 7 + 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* After writing the cache file for key: delete other generations' files
+ * beyond the newest CACHE_KEEP (the current one always stays), and
+ * temporary files left by a crash more than an hour ago. Best effort. */
+static void cache_prune(const char *dir, const uint8_t key[32])
+{
+	char cur[4096], hex[65];
+	struct cache_ent *ents = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	snprintf(cur, sizeof cur, "sluice-%s.hsdb", scan_hash_hex(key, 32, hex));
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		int tmp = strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0;
+
+		if ((!tmp && !is_cache_name(de->d_name)) ||
+		    strcmp(de->d_name, cur) == 0 ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (tmp) {
+			if (sb.st_mtime < now - 3600)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct cache_ent *ne = realloc(ents, ncap * sizeof *ne);
+
+			if (ne == NULL)
+				break;
+			ents = ne;
+			cap = ncap;
+		}
+		memcpy(ents[n].name, de->d_name, CACHE_NAME_LEN + 1);
+		ents[n].mtime = sb.st_mtim;
+		n++;
+	}
+	if (n > 1)
+		qsort(ents, n, sizeof *ents, ent_newer);
+	for (size_t i = CACHE_KEEP - 1; i < n; i++)
+		(void)unlinkat(dirfd(d), ents[i].name, 0);
+	closedir(d);
+	free(ents);
 }
 
 struct rbuf {
@@ -458,46 +672,112 @@ static int rget(struct rbuf *r, void *out, size_t n)
 	return 0;
 }
 
-static int read_all(const char *path, uint8_t **out, size_t *len)
+/* Map the file read-only, populated (one call instead of a page fault per
+ * 4 KiB, and no copy). 0 or -errno; unmap *out with munmap(*out, *len). */
+static int map_file(const char *path, const uint8_t **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
-	uint8_t *buf = NULL;
-	size_t n = 0;
+	void *p;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size < HDR_LEN + 32 || (uint64_t)sb.st_size > ((uint64_t)1 << 34))
-		goto bad;
-	buf = malloc((size_t)sb.st_size);
-	if (buf == NULL)
-		goto bad;
-	while (n < (size_t)sb.st_size) {
-		ssize_t k = read(fd, buf + n, (size_t)sb.st_size - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			goto bad;
-		n += (size_t)k;
+	    sb.st_size < HDR_LEN + 32 || (uint64_t)sb.st_size > ((uint64_t)1 << 34)) {
+		close(fd);
+		return -EBADMSG;
 	}
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+		 fd, 0);
 	close(fd);
-	*out = buf;
-	*len = n;
+	if (p == MAP_FAILED)
+		return -EBADMSG;
+	*out = p;
+	*len = (size_t)sb.st_size;
 	return 0;
-bad:
-	free(buf);
-	close(fd);
-	return -EBADMSG;
 }
 
-/* Load and verify a cache file into db (whose key is set). 0 or -errno;
- * on error db may hold partial state that scan_db_free() releases. */
-static int cache_load(struct scan_db *db, const char *dir)
+/* Deserialize into a mapping of our own, populated in one call (the
+ * database is megabytes: a page fault per 4 KiB costs more than the
+ * copy), then made read-only: scans only read it. 0 or -EBADMSG. */
+static int hs_deserialize_mapped(struct scan_db *db, const char *bytes,
+				 size_t len)
 {
+	size_t size = 0;
+	void *p;
+
+	if (hs_serialized_database_size(bytes, len, &size) != HS_SUCCESS ||
+	    size == 0)
+		return -EBADMSG;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		return -EBADMSG;
+	if (hs_deserialize_database_at(bytes, len, p) != HS_SUCCESS) {
+		munmap(p, size);
+		return -EBADMSG;
+	}
+	(void)mprotect(p, size, PROT_READ);
+	db->hs = p;
+	db->hs_map = size;
+	return 0;
+}
+
+/* The notes section of a cache file: n notes, strings pointing into a
+ * private copy. */
+struct notes {
+	struct scan_rule_note *v;
+	char *str;
+	uint32_t n;
+};
+
+static int notes_read(struct rbuf *r, struct notes *nt)
+{
+	uint32_t n, nl[3];
+	size_t start, need = 0;
+
+	if (rget(r, &n, 4) || n > (r->n - r->pos) / sizeof nl)
+		return -EBADMSG;
+	start = r->pos;
+	for (uint32_t i = 0; i < n; i++) {
+		if (rget(r, nl, sizeof nl) || nl[1] > r->n - r->pos ||
+		    nl[2] > r->n - r->pos - nl[1])
+			return -EBADMSG;
+		r->pos += (size_t)nl[1] + nl[2];
+		need += (size_t)nl[1] + nl[2] + 2;
+	}
+	nt->v = calloc(n ? n : 1, sizeof *nt->v);
+	nt->str = malloc(need ? need : 1);
+	if (nt->v == NULL || nt->str == NULL)
+		return -ENOMEM;
+	r->pos = start;
+	char *p = nt->str;
+	for (uint32_t i = 0; i < n; i++) {
+		rget(r, nl, sizeof nl);
+		nt->v[i].line = nl[0];
+		nt->v[i].file = p;
+		rget(r, p, nl[1]);
+		p += nl[1];
+		*p++ = '\0';
+		nt->v[i].msg = p;
+		rget(r, p, nl[2]);
+		p += nl[2];
+		*p++ = '\0';
+	}
+	nt->n = n;
+	return 0;
+}
+
+/* Load and verify a cache file into db (whose key is set); replay its
+ * notes into rules and mark the file as recently used. 0 or -errno; on
+ * error db may hold partial state that scan_db_free() releases. */
+static int cache_load(struct scan_db *db, const char *dir,
+		      struct scan_rules *rules)
+{
+	struct notes nt = { 0 };
 	char path[4096];
-	uint8_t *buf = NULL, sum[32], key[32];
+	const uint8_t *buf = NULL;
+	uint8_t sum[32], key[32];
 	size_t len = 0;
 	char magic[8];
 	uint32_t fmt, hdr, nrules;
@@ -505,7 +785,7 @@ static int cache_load(struct scan_db *db, const char *dir)
 	int rc;
 
 	cache_path(path, sizeof path, dir, db->key);
-	rc = read_all(path, &buf, &len);
+	rc = map_file(path, &buf, &len);
 	if (rc != 0)
 		return rc;
 	struct rbuf r = { buf, len, 0 };
@@ -574,14 +854,18 @@ static int cache_load(struct scan_db *db, const char *dir)
 		memcpy(d->digest, rec.digest, 32);
 		checks[i] = (uint8_t)rec.check;
 	}
+	rc = notes_read(&r, &nt);
+	if (rc != 0) {
+		free(checks);
+		goto out;
+	}
+	rc = -EBADMSG;
 	if (rget(&r, &ser_len, 8) || ser_len != r.n - r.pos) {
 		free(checks);
 		goto out;
 	}
 	if (ser_len > 0 &&
-	    hs_deserialize_database((const char *)buf + r.pos, ser_len,
-				    &db->hs) != HS_SUCCESS) {
-		db->hs = NULL;
+	    hs_deserialize_mapped(db, (const char *)buf + r.pos, ser_len) != 0) {
 		free(checks);
 		goto out;
 	}
@@ -592,8 +876,13 @@ static int cache_load(struct scan_db *db, const char *dir)
 	if (db->hs != NULL)
 		hs_database_size(db->hs, &db->hs_bytes);
 	db->from_cache = 1;
+	rc = scan_rules_replay_notes(rules, nt.v, nt.n);
+	/* most recently used: cache_prune() keeps it (best effort) */
+	(void)utimensat(AT_FDCWD, path, NULL, 0);
 out:
-	free(buf);
+	free(nt.v);
+	free(nt.str);
+	munmap((void *)buf, len);
 	return rc;
 }
 
@@ -601,24 +890,44 @@ out:
 
 static void db_clear(struct scan_db *db)
 {
-	hs_free_database(db->hs);
+	if (db->hs_map > 0)
+		munmap(db->hs, db->hs_map);
+	else
+		hs_free_database(db->hs);
 	free(db->rules);
 	free(db->match);
 	free(db->pool);
-	for (int t = 0; t < T_N; t++)
+	for (int t = 0; t < T_N; t++) {
 		free(db->tab[t].slots);
+		free(db->sizes[t].v);
+	}
 	uint8_t key[32];
 	memcpy(key, db->key, 32);
 	memset(db, 0, sizeof *db);
 	memcpy(db->key, key, 32);
 }
 
+__attribute__((format(printf, 4, 5)))
+static void warnf(const struct scan_rules *rules, const char *file,
+		  unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	scan_rules_warn(rules, file, line, msg);
+}
+
 int scan_db_build(struct scan_rules *rules, const char *cache_dir,
 		  struct scan_db **out, char *err, size_t errsz)
 {
 	struct scan_db *db = calloc(1, sizeof *db);
+	unsigned *bid = NULL;
+	uint8_t *checks = NULL;
 	hs_platform_info_t plat;
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, dir_rc = 0;
 
 	*out = NULL;
 	if (errsz > 0)
@@ -632,43 +941,68 @@ int scan_db_build(struct scan_rules *rules, const char *cache_dir,
 	}
 	db_key(rules, &plat, db->key);
 	if (cache_dir != NULL) {
-		if (cache_load(db, cache_dir) == 0) {
+		dir_rc = mkdir_p(cache_dir);
+		rc = dir_rc == 0 ? cache_load(db, cache_dir, rules) : dir_rc;
+		if (rc == 0) {
 			*out = db;
 			return 0;
 		}
+		if (rc == -ENOMEM)
+			goto fail;
 		db_clear(db); /* missing, stale or corrupt: rebuild */
 	}
 
-	rc = db_copy_rules(db, rules);
+	/* cache miss: Hyperscan's verdict on every expression, then compile
+	 * what it accepts */
+	rc = scan_rules_validate(rules, err, errsz);
 	if (rc != 0)
 		goto fail;
-	rc = db_compile(db, rules, &plat, err, errsz);
+	rc = -ENOMEM;
+	bid = calloc(scan_rules_count(rules) + 1, sizeof *bid);
+	if (bid == NULL)
+		goto fail;
+	rc = db_copy_rules(db, rules, bid);
 	if (rc != 0)
 		goto fail;
-	{
-		uint8_t *checks = calloc(db->nrules ? db->nrules : 1, 1);
-
-		if (checks == NULL) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		for (unsigned i = 0; i < db->nrules; i++) {
-			const struct scan_rule_expr *x = scan_rules_expr(rules, i);
-
-			checks[i] = (uint8_t)(x ? x->check : SCAN_RULE_CHECK_NONE);
-		}
-		rc = db_finish(db, checks);
-		free(checks);
-		if (rc != 0)
-			goto fail;
+	rc = db_compile(db, rules, bid, &plat, err, errsz);
+	if (rc != 0)
+		goto fail;
+	checks = calloc(db->nrules ? db->nrules : 1, 1);
+	if (checks == NULL) {
+		rc = -ENOMEM;
+		goto fail;
 	}
-	if (cache_dir != NULL)
-		cache_write(db, cache_dir);
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule_expr *x = scan_rules_expr(rules, bid[i]);
+
+		checks[i] = (uint8_t)(x ? x->check : SCAN_RULE_CHECK_NONE);
+	}
+	rc = db_finish(db, checks);
+	if (rc != 0)
+		goto fail;
+	if (cache_dir != NULL) {
+		const struct scan_rule_note *notes;
+		unsigned nnotes = scan_rules_notes(rules, &notes);
+
+		if (dir_rc == 0)
+			dir_rc = cache_write(db, cache_dir, notes, nnotes);
+		if (dir_rc == 0)
+			cache_prune(cache_dir, db->key);
+		else
+			warnf(rules, cache_dir, 0, "rule cache not written: %s; "
+			      "every start compiles the rules (make the "
+			      "directory writable or change 'rule_cache')",
+			      strerror(-dir_rc));
+	}
+	free(bid);
+	free(checks);
 	*out = db;
 	return 0;
 fail:
 	if (rc == -ENOMEM && errsz > 0 && err[0] == '\0')
 		snprintf(err, errsz, "out of memory building the rule database");
+	free(bid);
+	free(checks);
 	scan_db_free(db);
 	return rc;
 }
@@ -853,9 +1187,19 @@ static void hash_lookup(const struct scan_db *db, struct scan_db_scratch *s,
 	}
 }
 
+unsigned scan_db_hash_needs(const struct scan_db *db, uint64_t size)
+{
+	unsigned need = 0;
+
+	for (int t = 0; t < T_N; t++)
+		if (sizes_have(&db->sizes[t], size))
+			need |= 1u << t;
+	return need;
+}
+
 int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
-		       const uint8_t md5[16], const uint8_t *sha1,
-		       const uint8_t sha256[32], uint64_t size, int part)
+		       const uint8_t *md5, const uint8_t *sha1,
+		       const uint8_t *sha256, uint64_t size, int part)
 {
 	if (s->db != db)
 		return -EINVAL;

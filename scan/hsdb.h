@@ -12,7 +12,9 @@
  * Per-message use, with no allocation, lock or syscall:
  *     scan_db_hits_reset(s);
  *     for each leaf/buffer: scan_db_scan(db, s, data, len, where, part);
- *     for each leaf: scan_db_hash_match(db, s, md5, sha1, sha256, size, part);
+ *     for each leaf: need = scan_db_hash_needs(db, size);
+ *                    compute the digests in need (others NULL);
+ *                    scan_db_hash_match(db, s, md5, sha1, sha256, size, part);
  *     n = scan_db_hits(s, &hits);
  * Each rule is reported at most once per message (a bitset over rule ids):
  * the first hit wins, later hits of the same rule in other parts are not
@@ -22,17 +24,25 @@
  * and, for body signatures, its offset constraint holds (see
  * scan/sig_clamav.h for how each offset form is enforced).
  *
- * Cache: with a cache_dir, scan_db_build() first looks for
+ * Cache: with a cache_dir, scan_db_build() creates the directory if
+ * needed (mkdir -p, new components 0700) and looks for
  * <cache_dir>/sluice-<key>.hsdb, key = hex SHA-256 over (cache format
  * version, the builder's source hash, hs_version(), the host's
  * hs_platform_info from hs_populate_platform()). The file holds a header
  * (magic, version, key, payload length), the payload (rule table, string
- * pool, hs_serialize_database() bytes) and a SHA-256 of the payload. A
- * file that fails any check (length, magic, key, checksum, record ranges,
- * hs_deserialize_database) is ignored and rebuilt over. New files are
- * written to a temporary name, fsync'ed, renamed, and the directory
- * fsync'ed. Failing to write the cache is not an error. Old generations'
- * files are left in place.
+ * pool, the signatures Hyperscan rejected as reported, and
+ * hs_serialize_database() bytes) and a SHA-256 of the payload. A file
+ * that fails any check (length, magic, key, checksum, record ranges,
+ * hs_deserialize_database) is ignored and rebuilt over. A hit costs no
+ * Hyperscan call per rule: the stored rule table is used as is (its
+ * rejected signatures are reported again, see scan_db_build), and the
+ * file's mtime is set to now. New files are written to a temporary name
+ * (mode 0644), fsync'ed, renamed, and the directory fsync'ed; then other
+ * generations' sluice-*.hsdb files beyond the newest two (the current one
+ * and, by mtime, the previous: a rollback still starts warm) are deleted,
+ * and temporary files older than an hour. A cache directory that cannot
+ * be created or written is not an error: the database is built, the
+ * builder's diag (scan_rules_set_diag) gets one warning.
  */
 #ifndef SLUICE_SCAN_HSDB_H
 #define SLUICE_SCAN_HSDB_H
@@ -56,9 +66,20 @@ struct scan_hit {
 			    (they cover the whole leaf) */
 };
 
-/* Compile the builder's rules (borrowed, not modified; it may be freed
- * afterwards) into *out. cache_dir: NULL for no cache. Returns 0, or
- * -EINVAL when Hyperscan refuses the set (err names the rule as
+/* Build the database of the builder's rules (borrowed; it may be freed
+ * afterwards) into *out: from the cache file when cache_dir (NULL: no
+ * cache) holds one for this rule generation, else by compiling.
+ * Compiling first checks every expression with Hyperscan
+ * (scan_rules_validate): a rejected signature is reported through the
+ * diag its file was loaded with ("file", line, "signature 'name'
+ * rejected: Hyperscan: reason"), counted in the file's stats and left
+ * out; a loaded database reports the same signatures again from the
+ * cache file, without asking Hyperscan. The builder changes only in
+ * those stats and notes. Rule ids are the database's own (dropped
+ * signatures leave no gap): use scan_db_rule(), not scan_rules_get().
+ * Returns 0, or -EINVAL when Hyperscan refuses a content or spam rule
+ * (err = "file:line: content rule 'name': bad pattern: reason", "spam
+ * rule" likewise; a configuration error) or the set as a whole (err =
  * "file:line: rule 'name': message"), -ENOMEM. err (if errsz > 0) is
  * always NUL-terminated. A set with no pattern rules is valid (no
  * Hyperscan database; scans find nothing). Caller frees with
@@ -102,13 +123,29 @@ void scan_db_hits_reset(struct scan_db_scratch *s);
 int scan_db_scan(const struct scan_db *db, struct scan_db_scratch *s,
 		 const uint8_t *data, size_t len, unsigned where, int part);
 
+/* Digests of a leaf of `size` bytes that can match a hash signature. */
+enum {
+	SCAN_HASH_MD5 = 1u << 0,
+	SCAN_HASH_SHA1 = 1u << 1,
+	SCAN_HASH_SHA256 = 1u << 2,
+};
+
+/* Which digests a leaf of `size` bytes needs for scan_db_hash_match(): a
+ * SCAN_HASH_* bit is set when db has a hash signature of that type whose
+ * size is `size` or '*'. A digest whose bit is clear cannot match and
+ * need not be computed. O(log distinct sizes); no allocation; thread-safe
+ * (db is read-only). */
+unsigned scan_db_hash_needs(const struct scan_db *db, uint64_t size);
+
 /* Look the leaf's digests up in the hash signature tables and record hits
- * (size must equal the signature's, unless it was '*'). sha1 may be NULL
- * (SHA-1 signatures are then not checked). Returns 0 or -EINVAL (scratch
- * made for another database). */
+ * (size must equal the signature's, unless it was '*'). Each of md5, sha1
+ * and sha256 (borrowed; 16, 20 and 32 bytes) may be NULL: signatures of
+ * that type are then not checked, so pass every digest that
+ * scan_db_hash_needs() asks for. Returns 0 or -EINVAL (scratch made for
+ * another database). */
 int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
-		       const uint8_t md5[16], const uint8_t *sha1,
-		       const uint8_t sha256[32], uint64_t size, int part);
+		       const uint8_t *md5, const uint8_t *sha1,
+		       const uint8_t *sha256, uint64_t size, int part);
 
 /* Hits of the current message in the order found; *out borrowed from s,
  * valid until the next reset/scan. */

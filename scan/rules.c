@@ -18,12 +18,29 @@
 
 #include "scan/sig_clamav.h"
 
+/* Hyperscan check state of a rule (scan_rules_validate). */
+enum { HS_UNCHECKED, HS_OK, HS_REJECTED };
+
+/* Where a file's late diagnostics go: the diag it was loaded with. */
+struct file_diag {
+	scan_diag_fn fn;
+	void *ctx;
+};
+
 struct scan_rules {
 	struct scan_rule *rules;
 	struct scan_rule_expr *exprs; /* expr == NULL for hash rules */
+	uint8_t *hs_state;            /* HS_* per rule */
 	unsigned n, cap;
+	unsigned checked;             /* rules [0, checked) validated */
+	int replayed;                 /* notes came from a cache file */
 	struct scan_sigfile_stats *files;
+	struct file_diag *fdiag;      /* parallel to files */
 	unsigned nfiles, files_cap;
+	struct scan_rule_note *notes; /* dropped signatures, in rule order */
+	unsigned nnotes, notes_cap;
+	scan_diag_fn diag;            /* build-level messages */
+	void *diag_ctx;
 	EVP_MD_CTX *src; /* running SHA-256 of the sources */
 };
 
@@ -55,9 +72,16 @@ void scan_rules_free(struct scan_rules *r)
 	}
 	for (unsigned i = 0; i < r->nfiles; i++)
 		free((char *)r->files[i].file);
+	for (unsigned i = 0; i < r->nnotes; i++) {
+		free((char *)r->notes[i].file);
+		free((char *)r->notes[i].msg);
+	}
 	free(r->rules);
 	free(r->exprs);
+	free(r->hs_state);
 	free(r->files);
+	free(r->fdiag);
+	free(r->notes);
 	EVP_MD_CTX_free(r->src);
 	free(r);
 }
@@ -139,10 +163,15 @@ static struct scan_rule *rules_push(struct scan_rules *r,
 		if (ne == NULL)
 			return NULL;
 		r->exprs = ne;
+		uint8_t *ns = realloc(r->hs_state, cap);
+		if (ns == NULL)
+			return NULL;
+		r->hs_state = ns;
 		r->cap = cap;
 	}
 	memset(&r->rules[r->n], 0, sizeof r->rules[r->n]);
 	memset(&r->exprs[r->n], 0, sizeof r->exprs[r->n]);
+	r->hs_state[r->n] = HS_UNCHECKED;
 	*xp = &r->exprs[r->n];
 	return &r->rules[r->n++];
 }
@@ -246,8 +275,6 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 			       SCAN_RULE_REGEX;
 	struct scan_rule *ru;
 	struct scan_rule_expr *x;
-	char msg[256];
-	int rc;
 
 	if (errsz > 0)
 		err[0] = '\0';
@@ -309,12 +336,8 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 		pop_rule(r);
 		goto nomem;
 	}
-	rc = hs_validate(x, msg, sizeof msg);
-	if (rc != 0) {
-		errf(err, errsz, d, "bad pattern: %s", msg);
-		pop_rule(r);
-		return rc;
-	}
+	/* no literal can fail Hyperscan; regexes are checked by
+	 * scan_rules_validate() when the database is compiled */
 
 	src_bytes(r, "R", 1);
 	src_u64(r, (uint64_t)d->kind);
@@ -417,22 +440,35 @@ out:
 	return 0;
 }
 
+/* Translation output buffer, reused across the lines of a file (the
+ * worst-case bound is ~34x the line; the kept copy is exact). */
+struct xbuf {
+	char *p;
+	size_t cap;
+};
+
 /* Add one ndb line. Returns 1 added, 0 rejected (reported), -ENOMEM. */
 static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
-		   const char *l, size_t len, unsigned lineno,
+		   struct xbuf *xb, const char *l, size_t len, unsigned lineno,
 		   scan_diag_fn diag, void *ctx)
 {
 	size_t bound = scan_sig_expr_bound(len);
-	char *expr = malloc(bound), msg[256];
 	struct scan_sig_ndb sig;
 	struct scan_rule_expr *x;
 	struct scan_rule *ru;
 	const char *why = NULL;
+	char *expr;
 	int rc;
 
-	if (expr == NULL)
-		return -ENOMEM;
-	rc = scan_sig_ndb_parse(l, len, &sig, expr, bound, &why);
+	if (xb->cap < bound) {
+		char *np = realloc(xb->p, bound);
+
+		if (np == NULL)
+			return -ENOMEM;
+		xb->p = np;
+		xb->cap = bound;
+	}
+	rc = scan_sig_ndb_parse(l, len, &sig, xb->p, bound, &why);
 	if (rc != 0) {
 		const char *colon = memchr(l, ':', len);
 		int nl = (int)(colon ? (size_t)(colon - l) : len);
@@ -440,9 +476,11 @@ static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		diagf(diag, ctx, st->file, lineno, "signature '%.*s' %s: %s",
 		      nl > 200 ? 200 : nl, l,
 		      rc == -ENOTSUP ? "not supported" : "rejected", why);
-		free(expr);
 		return 0;
 	}
+	expr = strdup(xb->p);
+	if (expr == NULL)
+		return -ENOMEM;
 	ru = rules_push(r, &x);
 	if (ru == NULL) {
 		free(expr);
@@ -472,12 +510,7 @@ static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		pop_rule(r);
 		return -ENOMEM;
 	}
-	if (hs_validate(x, msg, sizeof msg) != 0) {
-		diagf(diag, ctx, st->file, lineno,
-		      "signature '%s' rejected: Hyperscan: %s", ru->name, msg);
-		pop_rule(r);
-		return 0;
-	}
+	/* Hyperscan's verdict comes at build time: scan_rules_validate() */
 	return 1;
 }
 
@@ -518,7 +551,8 @@ static int add_hash(struct scan_rules *r, struct scan_sigfile_stats *st,
 }
 
 static struct scan_sigfile_stats *file_push(struct scan_rules *r,
-					    const char *path)
+					    const char *path,
+					    scan_diag_fn diag, void *ctx)
 {
 	if (r->nfiles == r->files_cap) {
 		unsigned cap = r->files_cap ? r->files_cap * 2 : 16;
@@ -528,6 +562,10 @@ static struct scan_sigfile_stats *file_push(struct scan_rules *r,
 		if (nf == NULL)
 			return NULL;
 		r->files = nf;
+		struct file_diag *nd = realloc(r->fdiag, cap * sizeof *nd);
+		if (nd == NULL)
+			return NULL;
+		r->fdiag = nd;
 		r->files_cap = cap;
 	}
 	struct scan_sigfile_stats *st = &r->files[r->nfiles];
@@ -535,7 +573,12 @@ static struct scan_sigfile_stats *file_push(struct scan_rules *r,
 	st->file = strdup(path);
 	if (st->file == NULL)
 		return NULL;
+	r->fdiag[r->nfiles] = (struct file_diag){ diag, ctx };
 	r->nfiles++;
+	if (diag != NULL && r->diag == NULL) {
+		r->diag = diag;
+		r->diag_ctx = ctx;
+	}
 	return st;
 }
 
@@ -544,12 +587,13 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 {
 	enum sigfmt fmt = sig_format(path);
 	struct scan_sigfile_stats *st;
+	struct xbuf xb = { NULL, 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	unsigned lineno = 0;
 	int rc, total = 0;
 
-	st = file_push(r, path);
+	st = file_push(r, path, diag, ctx);
 	if (st == NULL)
 		return -ENOMEM;
 	if (fmt == FMT_CLAMAV_OTHER || fmt == FMT_UNKNOWN) {
@@ -584,8 +628,9 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 			;
 		if (k == ll || l[0] == '#')
 			continue;
-		rc = fmt == FMT_NDB ? add_ndb(r, st, l, ll, lineno, diag, ctx)
-				    : add_hash(r, st, l, ll, lineno, diag, ctx);
+		rc = fmt == FMT_NDB
+			     ? add_ndb(r, st, &xb, l, ll, lineno, diag, ctx)
+			     : add_hash(r, st, l, ll, lineno, diag, ctx);
 		if (rc < 0)
 			goto out;
 		if (rc == 0) {
@@ -600,6 +645,7 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 	}
 	rc = total;
 out:
+	free(xb.p);
 	free(buf);
 	return rc;
 }
@@ -644,4 +690,136 @@ int scan_rules_load_sigdir(struct scan_rules *r, const char *dir,
 	}
 	free(list);
 	return rc < 0 ? rc : total;
+}
+
+/* ---- build-time checks (for scan/hsdb.c) ------------------------------- */
+
+void scan_rules_set_diag(struct scan_rules *r, scan_diag_fn diag, void *ctx)
+{
+	r->diag = diag;
+	r->diag_ctx = ctx;
+}
+
+void scan_rules_warn(const struct scan_rules *r, const char *file,
+		     unsigned line, const char *msg)
+{
+	if (r->diag != NULL)
+		r->diag(r->diag_ctx, file, line, msg);
+}
+
+/* The signature file named path (same pointer, or equal text), or -1. */
+static int file_index(const struct scan_rules *r, const char *path)
+{
+	for (unsigned i = 0; i < r->nfiles; i++)
+		if (r->files[i].file == path)
+			return (int)i;
+	for (unsigned i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i].file, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Report a dropped signature through its file's diag, move it from loaded
+ * to rejected in the file's stats, and keep it as a note. */
+static int note_drop(struct scan_rules *r, const char *file, unsigned line,
+		     const char *msg)
+{
+	int fi = file_index(r, file);
+	struct scan_rule_note *nt;
+
+	if (fi >= 0) {
+		struct scan_sigfile_stats *st = &r->files[fi];
+
+		if (st->loaded > 0)
+			st->loaded--;
+		st->rejected++;
+		if (r->fdiag[fi].fn != NULL)
+			r->fdiag[fi].fn(r->fdiag[fi].ctx, st->file, line, msg);
+	}
+	if (r->nnotes == r->notes_cap) {
+		unsigned cap = r->notes_cap ? r->notes_cap * 2 : 16;
+		struct scan_rule_note *nn = realloc(r->notes, cap * sizeof *nn);
+
+		if (nn == NULL)
+			return -ENOMEM;
+		r->notes = nn;
+		r->notes_cap = cap;
+	}
+	nt = &r->notes[r->nnotes];
+	nt->file = strdup(file);
+	nt->line = line;
+	nt->msg = strdup(msg);
+	if (nt->file == NULL || nt->msg == NULL) {
+		free((char *)nt->file);
+		free((char *)nt->msg);
+		return -ENOMEM;
+	}
+	r->nnotes++;
+	return 0;
+}
+
+int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz)
+{
+	char msg[256], text[512];
+
+	if (errsz > 0)
+		err[0] = '\0';
+	for (; r->checked < r->n; r->checked++) {
+		unsigned i = r->checked;
+		const struct scan_rule *ru = &r->rules[i];
+
+		if (r->exprs[i].expr == NULL) {
+			r->hs_state[i] = HS_OK; /* hash signature */
+			continue;
+		}
+		if (hs_validate(&r->exprs[i], msg, sizeof msg) == 0) {
+			r->hs_state[i] = HS_OK;
+			continue;
+		}
+		if (ru->kind != SCAN_RULE_VIRUS) {
+			/* configuration error: stays unchecked, fails again */
+			if (errsz > 0)
+				snprintf(err, errsz, "%s:%u: %s rule '%s': bad "
+					 "pattern: %s", ru->file, ru->line,
+					 ru->kind == SCAN_RULE_SPAM ? "spam"
+								    : "content",
+					 ru->name, msg);
+			return -EINVAL;
+		}
+		r->hs_state[i] = HS_REJECTED;
+		if (r->replayed)
+			continue; /* already reported from the cache's notes */
+		snprintf(text, sizeof text,
+			 "signature '%s' rejected: Hyperscan: %s", ru->name, msg);
+		if (note_drop(r, ru->file, ru->line, text) != 0) {
+			if (errsz > 0)
+				snprintf(err, errsz, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int scan_rules_rejected(const struct scan_rules *r, unsigned id)
+{
+	return id < r->checked && r->hs_state[id] == HS_REJECTED;
+}
+
+unsigned scan_rules_notes(const struct scan_rules *r,
+			  const struct scan_rule_note **out)
+{
+	*out = r->notes;
+	return r->nnotes;
+}
+
+int scan_rules_replay_notes(struct scan_rules *r,
+			    const struct scan_rule_note *notes, unsigned n)
+{
+	if (r->checked > 0 || r->replayed)
+		return 0; /* reported already */
+	r->replayed = 1;
+	for (unsigned i = 0; i < n; i++)
+		if (note_drop(r, notes[i].file, notes[i].line, notes[i].msg) != 0)
+			return -ENOMEM;
+	return 0;
 }

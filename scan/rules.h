@@ -4,8 +4,11 @@
  *
  * The builder (scan/rules.c) takes content and spam rules from the
  * configuration and virus signatures from ClamAV files (.ndb/.hdb/.hsb,
- * translated by scan/sig_clamav.c), validates each, and keeps a SHA-256 of
- * its sources. scan/hsdb.h compiles a builder into the one Hyperscan
+ * translated by scan/sig_clamav.c), checks each cheaply (syntax, names),
+ * and keeps a SHA-256 of its sources. Hyperscan's own check of each
+ * expression is deferred to compile time (scan_rules_validate, called by
+ * scan_db_build on a cache miss), so a start from the cache costs no
+ * Hyperscan call per rule. scan/hsdb.h compiles a builder into the one Hyperscan
  * database (plus hash tables) that the scan threads share.
  */
 #ifndef SLUICE_SCAN_RULES_H
@@ -125,11 +128,13 @@ void scan_rules_free(struct scan_rules *r);
 /* Add a content or spam rule (borrowed; copied). The pattern is a literal
  * keyword (escaped for Hyperscan) unless SCAN_RULE_REGEX; CASELESS maps
  * to HS_FLAG_CASELESS; WORD wraps a literal in \b on each side that is a
- * word character, a regex in \b(?:...)\b. Hyperscan validates the
- * expression here, so a bad pattern names its rule.
- * Returns 0, or -EINVAL (bad definition or pattern Hyperscan rejects),
- * -EEXIST (name already used by a rule of the same kind), -ENOMEM; on
- * error err (if errsz > 0) holds "file:line: rule 'name': reason". */
+ * word character, a regex in \b(?:...)\b. Only cheap checks run here
+ * (fields, flags, duplicate names); whether Hyperscan accepts a regex is
+ * checked by scan_db_build() when it compiles (not when it loads from the
+ * cache), which then fails naming the rule.
+ * Returns 0, or -EINVAL (bad definition), -EEXIST (name already used by a
+ * rule of the same kind), -ENOMEM; on error err (if errsz > 0) holds
+ * "file:line: content rule 'name': reason" ("spam rule" for spam). */
 int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
 		   char *err, size_t errsz);
 
@@ -138,7 +143,13 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
  * extensions are reported through diag as "not supported yet" and
  * skipped; unknown extensions likewise. Comment (#) and blank lines are
  * ignored, CRLF is accepted. A bad line is reported with its line number
- * and reason and skipped; it never stops the load. diag may be NULL.
+ * and reason and skipped; it never stops the load. diag may be NULL; it
+ * (and ctx) must stay valid until scan_db_build() returns: a signature
+ * that parses but that Hyperscan rejects is found there, when the
+ * database is compiled, reported through this diag as "signature 'name'
+ * rejected: Hyperscan: reason" with its line, moved from loaded to
+ * rejected in the file's stats, and left out of the database. The first
+ * non-NULL diag also becomes the builder's (see scan_rules_set_diag).
  * Returns the number of signatures loaded (body + hash), or -errno when
  * the file cannot be read (-ENOMEM on allocation failure). */
 int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
@@ -150,8 +161,15 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 int scan_rules_load_sigdir(struct scan_rules *r, const char *dir,
 			   scan_diag_fn diag, void *ctx);
 
+/* Where scan_db_build() reports build-level conditions (rule cache
+ * directory not writable, ...), as (ctx, path, 0, msg). Default: the first
+ * non-NULL diag given to scan_rules_load_sigfile()/_sigdir(); NULL: not
+ * reported. diag and ctx must stay valid until scan_db_build() returns. */
+void scan_rules_set_diag(struct scan_rules *r, scan_diag_fn diag, void *ctx);
+
 /* Load statistics of the i-th file loaded (0 <= i < file count). The
- * pointer lives as long as the builder. */
+ * pointer lives as long as the builder. Signatures Hyperscan rejects are
+ * counted as rejected only once scan_db_build() has run. */
 unsigned scan_rules_file_count(const struct scan_rules *r);
 const struct scan_sigfile_stats *scan_rules_file_stats(
 	const struct scan_rules *r, unsigned i);
@@ -183,5 +201,43 @@ struct scan_rule_expr {
 /* The expression of rule id, or NULL for hash signatures. */
 const struct scan_rule_expr *scan_rules_expr(const struct scan_rules *r,
 					     unsigned id);
+
+/* Check every pattern rule not checked yet with Hyperscan
+ * (hs_expression_info; a pattern that can match the empty string is
+ * refused too). A rejected signature is reported through its file's diag,
+ * counted (see scan_rules_load_sigfile) and kept as a note; then
+ * scan_rules_rejected() says 1 for it. A rejected content or spam rule is
+ * a configuration error: returns -EINVAL with err = "file:line: content
+ * rule 'name': bad pattern: reason" ("spam rule"), and the next call
+ * checks it again. Returns 0, -EINVAL, or -ENOMEM. Each rejection is
+ * reported once per builder. Costs one Hyperscan parse per new rule. */
+int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz);
+
+/* 1 when scan_rules_validate() dropped rule id, else 0. */
+int scan_rules_rejected(const struct scan_rules *r, unsigned id);
+
+/* A signature dropped at build time, as reported (msg without file:line).
+ * Strings owned by whoever returned the note. */
+struct scan_rule_note {
+	const char *file;
+	unsigned line;
+	const char *msg;
+};
+
+/* The dropped signatures so far, in rule order; *out borrowed from r,
+ * valid until the next call that changes r. */
+unsigned scan_rules_notes(const struct scan_rules *r,
+			  const struct scan_rule_note **out);
+
+/* When the database came from the cache: report and count the notes that
+ * were stored with it (borrowed, copied) as scan_rules_validate() did
+ * when it compiled, so every start reports the same. Does nothing when
+ * this builder has already validated or replayed. 0 or -ENOMEM. */
+int scan_rules_replay_notes(struct scan_rules *r,
+			    const struct scan_rule_note *notes, unsigned n);
+
+/* Report msg through the builder's diag (scan_rules_set_diag), if any. */
+void scan_rules_warn(const struct scan_rules *r, const char *file,
+		     unsigned line, const char *msg);
 
 #endif

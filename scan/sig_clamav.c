@@ -108,9 +108,9 @@ static void eset(struct ebuf *b, const struct bset *s)
 		return;
 	}
 	if (n == 1) {
-		for (unsigned c = 0; c < 256; c++)
-			if (bs_has(s, c))
-				ebyte(b, c);
+		for (unsigned i = 0; i < 4; i++)
+			if (s->w[i] != 0)
+				ebyte(b, i * 64 + (unsigned)__builtin_ctzll(s->w[i]));
 		return;
 	}
 	eputs(b, "[");
@@ -157,11 +157,20 @@ static int pos_set(char a, char b, struct bset *s)
 
 	if ((hi < 0 && a != '?') || (lo < 0 && b != '?'))
 		return -1;
-	for (unsigned c = 0; c < 256; c++)
-		if ((hi < 0 || (int)(c >> 4) == hi) &&
-		    (lo < 0 || (int)(c & 15) == lo))
-			bs_add(s, c);
-	return hi >= 0 && lo >= 0;
+	if (hi >= 0 && lo >= 0) {
+		bs_add(s, (unsigned)(hi << 4 | lo));
+		return 1;
+	}
+	if (hi >= 0) { /* 16 consecutive values */
+		s->w[hi >> 2] |= 0xffffull << ((hi & 3) * 16);
+		return 0;
+	}
+	for (unsigned h = 0; h < 16; h++)
+		if (lo < 0)
+			s->w[h >> 2] |= 0xffffull << ((h & 3) * 16);
+		else
+			bs_add(s, h << 4 | (unsigned)lo);
+	return 0;
 }
 
 static int parse_num(const char *s, size_t len, size_t *i, uint64_t max,

@@ -9,6 +9,7 @@
 #include "tests/unit/check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -634,22 +635,291 @@ static void test_cache_round_trip(void)
 
 static void test_compile_error_names_rule(void)
 {
-	/* Each expression is valid alone, so the builder accepts it; force
-	 * a whole-set failure with an absurd end window via a huge shift is
-	 * not possible, so check the builder-level rejection instead: the
-	 * pattern is refused at add time with file:line, never at build. */
+	/* Hyperscan refuses a content rule when the database is compiled:
+	 * the build fails naming it (a configuration error); it is accepted
+	 * at add time (only cheap checks there) */
 	struct scan_rules *r = scan_rules_create();
 	struct scan_rule_def d = { SCAN_RULE_CONTENT, "badre", "a(?<=b)c",
 				   SCAN_RULE_REGEX, 0, 0, "block", "rules.conf",
 				   42 };
-	char err[256];
+	char err[256], cdir[512];
 	struct scan_db *db = NULL;
 
-	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), -EINVAL);
-	const char *want = "rules.conf:42: content rule 'badre': bad pattern: ";
-	CHECK_MSG(strncmp(err, want, strlen(want)) == 0, "%s", err);
-	CHECK_EQ_INT(scan_db_build(r, NULL, &db, err, sizeof err), 0);
+	snprintf(cdir, sizeof cdir, "%s/cache-err", tmpdir);
+	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), -EINVAL);
+	CHECK(db == NULL);
+	CHECK_EQ_STR(err, "rules.conf:42: content rule 'badre': bad pattern: "
+			  "Zero-width assertions are not supported.");
+	/* and again (nothing cached) */
+	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(strncmp(err, "rules.conf:42: content rule 'badre'", 35), 0);
+	scan_rules_free(r);
+}
+
+/* Diagnostics collected as "basename:line: msg\n". */
+static char diag_log[4096];
+
+static void collect(void *ctx, const char *file, unsigned line,
+		    const char *msg)
+{
+	const char *base = strrchr(file, '/');
+	size_t n = strlen(diag_log);
+
+	(void)ctx;
+	snprintf(diag_log + n, sizeof diag_log - n, "%s:%u: %s\n",
+		 base ? base + 1 : file, line, msg);
+}
+
+static struct scan_rules *dropping_rules(const char *path)
+{
+	struct scan_rules *r = scan_rules_create();
+
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 3);
+	return r;
+}
+
+/* A signature Hyperscan refuses is reported and dropped at compile time;
+ * a build from the cache reports the same without compiling. */
+static void test_signature_dropped(void)
+{
+	static const char ndb[] =
+		"Ok.One:0:*:414243\n"
+		"Big.Gap:0:*:41{1-40000}42\n" /* Bounded repeat is too large */
+		"Ok.Two:0:*:44454647\n";
+	static const char want[] =
+		"d.ndb:2: signature 'Big.Gap' rejected: Hyperscan: Bounded "
+		"repeat is too large.\n";
+	char path[512], err[256], cdir[512];
+	struct scan_db *db = NULL;
+
+	write_file("d.ndb", ndb, strlen(ndb));
+	snprintf(path, sizeof path, "%s/d.ndb", tmpdir);
+	snprintf(cdir, sizeof cdir, "%s/cache-drop", tmpdir);
+	write_file("d.hsb", "44d88612fea8a8f36de82e1278abb02f:68:E.MD5\n", 42);
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct scan_rules *r = dropping_rules(path);
+		char hsb[512];
+
+		snprintf(hsb, sizeof hsb, "%s/d.hsb", tmpdir);
+		CHECK_EQ_INT(scan_rules_load_sigfile(r, hsb, collect, NULL), 1);
+		diag_log[0] = '\0';
+		CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+		CHECK_EQ_INT(scan_db_loaded_from_cache(db), pass);
+		CHECK_MSG(strcmp(diag_log, want) == 0, "pass %d: %s", pass,
+			  diag_log);
+		CHECK_EQ_INT(scan_rules_file_stats(r, 0)->loaded, 2);
+		CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 1);
+		/* ids without a gap */
+		CHECK_EQ_INT(scan_db_rule_count(db), 3);
+		CHECK_EQ_STR(scan_db_rule(db, 1)->name, "Ok.Two");
+		CHECK_EQ_INT(scan_db_rule(db, 1)->line, 3);
+		CHECK_EQ_STR(scan_db_rule(db, 2)->name, "E.MD5");
+		struct scan_db_scratch *s = scan_db_scratch_create(db);
+		scan_db_hits_reset(s);
+		scan_db_scan(db, s, (const uint8_t *)"ABC DEFG", 8, ATT, 0);
+		CHECK_EQ_STR(hit_names(db, s), "Ok.One Ok.Two");
+		scan_db_scratch_free(s);
+		scan_db_free(db);
+		/* the same builder again: nothing reported twice */
+		diag_log[0] = '\0';
+		CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+		CHECK_EQ_INT(scan_db_loaded_from_cache(db), 1);
+		CHECK_EQ_STR(diag_log, "");
+		CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 1);
+		scan_db_free(db);
+		scan_rules_free(r);
+	}
+}
+
+static void test_hash_needs(void)
+{
+	static const char hsb[] =
+		"44d88612fea8a8f36de82e1278abb02f:68:M.68\n"
+		"44d88612fea8a8f36de82e1278abb02e:68:M.68b\n" /* same size */
+		"44d88612fea8a8f36de82e1278abb02d:1000000:M.1M\n"
+		"44d88612fea8a8f36de82e1278abb02c:0:M.0\n"
+		"3395856ce81f2b7382dee72602f798b642f14140:70:S1.70\n"
+		"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:*:S2.any\n";
+	static const struct {
+		uint64_t size;
+		unsigned need;
+	} need_rows[] = {
+		{ 0, SCAN_HASH_MD5 | SCAN_HASH_SHA256 },
+		{ 1, SCAN_HASH_SHA256 },
+		{ 67, SCAN_HASH_SHA256 },
+		{ 68, SCAN_HASH_MD5 | SCAN_HASH_SHA256 },
+		{ 69, SCAN_HASH_SHA256 },
+		{ 70, SCAN_HASH_SHA1 | SCAN_HASH_SHA256 },
+		{ 1000000, SCAN_HASH_MD5 | SCAN_HASH_SHA256 },
+		{ 1000001, SCAN_HASH_SHA256 },
+		{ UINT64_MAX - 1, SCAN_HASH_SHA256 },
+	};
+	struct scan_db *db = build(NULL, hsb, NULL);
+
+	for (size_t i = 0; i < sizeof need_rows / sizeof need_rows[0]; i++)
+		CHECK_MSG(scan_db_hash_needs(db, need_rows[i].size) ==
+				  need_rows[i].need,
+			  "size %llu: %#x", (unsigned long long)need_rows[i].size,
+			  scan_db_hash_needs(db, need_rows[i].size));
 	scan_db_free(db);
+
+	/* no hash signatures: nothing needed; body signatures do not count */
+	db = build("A:0:*:414243\n", NULL, NULL);
+	CHECK_EQ_INT(scan_db_hash_needs(db, 68), 0);
+	CHECK_EQ_INT(scan_db_hash_needs(db, 0), 0);
+	scan_db_free(db);
+
+	/* the same from the cache; a '*' MD5 needs MD5 for every size */
+	char cdir[512], err[256], path[512];
+	snprintf(cdir, sizeof cdir, "%s/cache-needs", tmpdir);
+	for (int pass = 0; pass < 2; pass++) {
+		struct scan_rules *r = scan_rules_create();
+		static const char hdb[] =
+			"44d88612fea8a8f36de82e1278abb02f:*:M.any\n"
+			"44d88612fea8a8f36de82e1278abb02e:5:M.5\n";
+		write_file("n.hdb", hdb, strlen(hdb));
+		snprintf(path, sizeof path, "%s/n.hdb", tmpdir);
+		scan_rules_load_sigfile(r, path, quiet, NULL);
+		CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+		CHECK_EQ_INT(scan_db_loaded_from_cache(db), pass);
+		CHECK_EQ_INT(scan_db_hash_needs(db, 5), SCAN_HASH_MD5);
+		CHECK_EQ_INT(scan_db_hash_needs(db, 12345), SCAN_HASH_MD5);
+		scan_db_free(db);
+		scan_rules_free(r);
+	}
+	/* a match with only the digests asked for (md5 NULL is fine) */
+	db = build(NULL, hsb, NULL);
+	struct scan_db_scratch *s = scan_db_scratch_create(db);
+	uint8_t m[16], s1[20], s2[32];
+	scan_hash_all((const uint8_t *)eicar, 68, m, s1, s2);
+	scan_db_hits_reset(s);
+	CHECK_EQ_INT(scan_db_hash_match(db, s, NULL, NULL, s2, 68, 0), 0);
+	CHECK_EQ_STR(hit_names(db, s), "S2.any");
+	scan_db_scratch_free(s);
+	scan_db_free(db);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char p[700];
+	struct stat sb;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &sb) == 0;
+}
+
+static void touch_old(const char *dir, const char *name, time_t age)
+{
+	char p[700];
+	struct timespec ts[2];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	f = fopen(p, "wb");
+	fputs("old", f);
+	fclose(f);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	utimensat(AT_FDCWD, p, ts, 0);
+}
+
+/* The cache directory is created (mkdir -p, 0700); one that cannot be
+ * created is a warning; other generations beyond the newest two are
+ * deleted after a write. */
+static void test_cache_dir(void)
+{
+	char cdir[512], bad[512], err[256], name[100], hex[65];
+	struct scan_db *db = NULL;
+	struct scan_rules *r = scan_rules_create();
+	struct scan_rule_def d = { SCAN_RULE_SPAM, "kw", "free money", 0, 0, 3,
+				   NULL, "s", 1 };
+	struct stat sb;
+	uint8_t key[32];
+
+	scan_rules_set_diag(r, collect, NULL);
+	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
+
+	/* nested, missing */
+	snprintf(cdir, sizeof cdir, "%s/var/lib/sluice/cache", tmpdir);
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+	CHECK_EQ_STR(diag_log, "");
+	CHECK(stat(cdir, &sb) == 0 && S_ISDIR(sb.st_mode));
+	CHECK_EQ_INT(sb.st_mode & 0777, 0700);
+	scan_db_free(db);
+	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 1);
+	scan_db_key(db, key);
+	scan_db_free(db);
+
+	/* under a regular file: cannot exist; builds, warns once */
+	write_file("plain", "x", 1);
+	snprintf(bad, sizeof bad, "%s/plain/cache", tmpdir);
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_db_build(r, bad, &db, err, sizeof err), 0);
+	CHECK_EQ_STR(err, "");
+	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);
+	CHECK_EQ_INT(scan_db_rule_count(db), 1);
+	static const char warn[] =
+		"cache:0: rule cache not written: Not a directory;";
+	CHECK_MSG(strncmp(diag_log, warn, strlen(warn)) == 0 &&
+			  strchr(diag_log, '\n') == strrchr(diag_log, '\n'),
+		  "%s", diag_log);
+	scan_db_free(db);
+
+	/* pruning: four other generations, a stale and a fresh temporary
+	 * file, an unrelated file; then a new generation is written */
+	static const char *const gens[] = { "1", "2", "3", "4" };
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "sluice-%064d.hsdb", atoi(gens[i]));
+		touch_old(cdir, name, 1000 * (i + 1)); /* "1" newest */
+	}
+	touch_old(cdir, ".sluice-hsdb.abc123", 7200);
+	touch_old(cdir, ".sluice-hsdb.def456", 60);
+	touch_old(cdir, "sluice-notes.txt", 99999);
+	/* the current generation (key) is newer than all of them */
+	struct scan_rule_def d2 = { SCAN_RULE_SPAM, "kw2", "other", 0, 0, 1,
+				    NULL, "s", 2 };
+	CHECK_EQ_INT(scan_rules_add(r, &d2, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);
+	uint8_t key2[32];
+	scan_db_key(db, key2);
+	scan_db_free(db);
+	snprintf(name, sizeof name, "sluice-%s.hsdb", scan_hash_hex(key2, 32, hex));
+	CHECK(exists(cdir, name));                    /* just written */
+	snprintf(name, sizeof name, "sluice-%s.hsdb", scan_hash_hex(key, 32, hex));
+	CHECK(exists(cdir, name));                    /* previous: newest other */
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "sluice-%064d.hsdb", atoi(gens[i]));
+		CHECK_MSG(!exists(cdir, name), "%s kept", name);
+	}
+	CHECK(!exists(cdir, ".sluice-hsdb.abc123"));
+	CHECK(exists(cdir, ".sluice-hsdb.def456"));   /* may be in use */
+	CHECK(exists(cdir, "sluice-notes.txt"));      /* not ours */
+
+	/* a hit marks its file as used: after a rollback to the first
+	 * generation and a third one, the first (used last) is kept */
+	struct scan_rules *r1 = scan_rules_create();
+	CHECK_EQ_INT(scan_rules_add(r1, &d, err, sizeof err), 0);
+	sleep(1); /* coarse file system timestamps */
+	CHECK_EQ_INT(scan_db_build(r1, cdir, &db, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 1);
+	scan_db_free(db);
+	struct scan_rule_def d3 = { SCAN_RULE_SPAM, "kw3", "third", 0, 0, 1,
+				    NULL, "s", 3 };
+	CHECK_EQ_INT(scan_rules_add(r1, &d3, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_build(r1, cdir, &db, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);
+	scan_db_free(db);
+	snprintf(name, sizeof name, "sluice-%s.hsdb", scan_hash_hex(key, 32, hex));
+	CHECK(exists(cdir, name));
+	snprintf(name, sizeof name, "sluice-%s.hsdb", scan_hash_hex(key2, 32, hex));
+	CHECK(!exists(cdir, name));
+	scan_rules_free(r1);
 	scan_rules_free(r);
 }
 
@@ -667,6 +937,9 @@ int main(void)
 	RUN(test_hit_bound);
 	RUN(test_cache_round_trip);
 	RUN(test_compile_error_names_rule);
+	RUN(test_signature_dropped);
+	RUN(test_hash_needs);
+	RUN(test_cache_dir);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -57,14 +57,9 @@ static const struct {
 	/* same name, other kind: fine */
 	{ { SCAN_RULE_SPAM, "c1", "other", 0, 0, 1, NULL, "spam.conf", 10 }, 0,
 	  NULL },
+	/* Hyperscan's verdict comes later (test_validate): accepted here */
 	{ { SCAN_RULE_CONTENT, "bad", "(unclosed", SCAN_RULE_REGEX, 0, 0,
-	    "block", "rules.conf", 12 }, -EINVAL,
-	  "rules.conf:12: content rule 'bad': bad pattern: Missing close "
-	  "parenthesis" },
-	{ { SCAN_RULE_SPAM, "empty", "a*", SCAN_RULE_REGEX, 0, 1, NULL,
-	    "spam.conf", 13 }, -EINVAL,
-	  "spam.conf:13: spam rule 'empty': bad pattern: pattern can match "
-	  "the empty string" },
+	    "block", "rules.conf", 12 }, 0, NULL },
 	{ { SCAN_RULE_CONTENT, "noclass", "x", 0, 0, 0, NULL, "rules.conf", 14 },
 	  -EINVAL, "rules.conf:14: content rule 'noclass': content rule needs a class" },
 	{ { SCAN_RULE_VIRUS, "v", "x", 0, 0, 0, NULL, "rules.conf", 15 },
@@ -286,7 +281,7 @@ static void test_source_hash(void)
 	CHECK(memcmp(ha, hc, 32) != 0);
 	CHECK(memcmp(ha, h0, 32) != 0);
 	/* a rejected rule does not change the hash */
-	struct scan_rule_def bad = { SCAN_RULE_SPAM, "z", "(", SCAN_RULE_REGEX,
+	struct scan_rule_def bad = { SCAN_RULE_SPAM, "z", "", SCAN_RULE_REGEX,
 				     0, 0, NULL, "s", 2 };
 	CHECK(scan_rules_add(b, &bad, err, sizeof err) < 0);
 	scan_rules_source_hash(b, hb);
@@ -294,6 +289,134 @@ static void test_source_hash(void)
 	scan_rules_free(a);
 	scan_rules_free(b);
 	scan_rules_free(c);
+}
+
+/* Hyperscan's check at build time: content/spam rejections are errors
+ * naming the rule; signature rejections are reported, counted, dropped. */
+static const struct {
+	struct scan_rule_def def;
+	int rc;
+	const char *err; /* expected error text (prefix), "" on success */
+} validate_rows[] = {
+	{ { SCAN_RULE_CONTENT, "bad", "(unclosed", SCAN_RULE_REGEX, 0, 0,
+	    "block", "rules.conf", 12 }, -EINVAL,
+	  "rules.conf:12: content rule 'bad': bad pattern: Missing close "
+	  "parenthesis" },
+	{ { SCAN_RULE_SPAM, "empty", "a*", SCAN_RULE_REGEX, 0, 1, NULL,
+	    "spam.conf", 13 }, -EINVAL,
+	  "spam.conf:13: spam rule 'empty': bad pattern: pattern can match "
+	  "the empty string" },
+	/* compiles, but matches empty: refused as before */
+	{ { SCAN_RULE_SPAM, "wb", "\\b", SCAN_RULE_REGEX, 0, 1, NULL,
+	    "spam.conf", 14 }, -EINVAL,
+	  "spam.conf:14: spam rule 'wb': bad pattern: pattern can match the "
+	  "empty string" },
+	{ { SCAN_RULE_CONTENT, "look", "a(?<=b)c", SCAN_RULE_REGEX, 0, 0,
+	    "block", "rules.conf", 15 }, -EINVAL,
+	  "rules.conf:15: content rule 'look': bad pattern: Zero-width" },
+	{ { SCAN_RULE_SPAM, "good", "v[i1]agra", SCAN_RULE_REGEX, 0, 1, NULL,
+	    "spam.conf", 16 }, 0, "" },
+	{ { SCAN_RULE_SPAM, "lit", "a*", 0, 0, 1, NULL, "spam.conf", 17 }, 0,
+	  "" }, /* a literal: "a\\x2a" */
+};
+
+static void test_validate(void)
+{
+	static const char ndb[] =
+		"Ok.One:0:*:414243\n"
+		"Big.Gap:0:*:41{1-40000}42\n"     /* line 2: Hyperscan refuses */
+		"Ok.Two:0:*:44454647\n"
+		"Big.Fix:0:10:41{40000}42\n";     /* line 4 */
+	char path[512], err[256];
+
+	for (size_t i = 0; i < sizeof validate_rows / sizeof validate_rows[0];
+	     i++) {
+		struct scan_rules *r = scan_rules_create();
+
+		CHECK_EQ_INT(scan_rules_add(r, &validate_rows[i].def, err,
+					    sizeof err), 0);
+		strcpy(err, "junk");
+		int rc = scan_rules_validate(r, err, sizeof err);
+		CHECK_MSG(rc == validate_rows[i].rc, "row %zu: rc %d (%s)", i,
+			  rc, err);
+		CHECK_MSG(strncmp(err, validate_rows[i].err,
+				  strlen(validate_rows[i].err)) == 0 &&
+				  (rc != 0 || err[0] == '\0'),
+			  "row %zu: err '%s'", i, err);
+		/* a configuration error stays: the next build fails again */
+		if (rc != 0)
+			CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), rc);
+		scan_rules_free(r);
+	}
+
+	struct scan_rules *r = scan_rules_create();
+	write_file("v.ndb", ndb);
+	snprintf(path, sizeof path, "%s/v.ndb", tmpdir);
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 4);
+	CHECK_EQ_STR(diag_log, ""); /* nothing asks Hyperscan at load time */
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->loaded, 4);
+	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), 0);
+	CHECK_EQ_STR(err, "");
+	CHECK_EQ_STR(diag_log,
+		     "v.ndb:2: signature 'Big.Gap' rejected: Hyperscan: Bounded "
+		     "repeat is too large.\n"
+		     "v.ndb:4: signature 'Big.Fix' rejected: Hyperscan: Bounded "
+		     "repeat is too large.\n");
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->loaded, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 2);
+	CHECK_EQ_INT(scan_rules_rejected(r, 0), 0);
+	CHECK_EQ_INT(scan_rules_rejected(r, 1), 1);
+	CHECK_EQ_INT(scan_rules_rejected(r, 2), 0);
+	CHECK_EQ_INT(scan_rules_rejected(r, 3), 1);
+	const struct scan_rule_note *notes;
+	CHECK_EQ_INT(scan_rules_notes(r, &notes), 2);
+	CHECK_EQ_STR(notes[1].file, path);
+	CHECK_EQ_INT(notes[1].line, 4);
+	CHECK_EQ_STR(notes[1].msg, "signature 'Big.Fix' rejected: Hyperscan: "
+				   "Bounded repeat is too large.");
+	/* once per builder: validating again reports nothing new */
+	diag_log[0] = '\0';
+	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), 0);
+	CHECK_EQ_STR(diag_log, "");
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 2);
+
+	/* replay (a build from the cache) on a fresh builder: same reports
+	 * and counts; a second replay does nothing */
+	struct scan_rules *r2 = scan_rules_create();
+	CHECK_EQ_INT(scan_rules_load_sigfile(r2, path, collect, NULL), 4);
+	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
+	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
+	CHECK_EQ_STR(diag_log,
+		     "v.ndb:2: signature 'Big.Gap' rejected: Hyperscan: Bounded "
+		     "repeat is too large.\n"
+		     "v.ndb:4: signature 'Big.Fix' rejected: Hyperscan: Bounded "
+		     "repeat is too large.\n");
+	CHECK_EQ_INT(scan_rules_file_stats(r2, 0)->loaded, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r2, 0)->rejected, 2);
+	scan_rules_free(r2);
+	scan_rules_free(r);
+	unlink(path);
+}
+
+/* The builder's diag: the first non-NULL one given to a load call, or the
+ * one set explicitly. */
+static void test_builder_diag(void)
+{
+	struct scan_rules *r = scan_rules_create();
+	char path[512];
+
+	diag_log[0] = '\0';
+	scan_rules_warn(r, "x", 0, "lost"); /* no diag yet: dropped */
+	write_file("w.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar.MD5\n");
+	snprintf(path, sizeof path, "%s/w.hdb", tmpdir);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 1);
+	scan_rules_warn(r, "/cache", 0, "first");
+	scan_rules_set_diag(r, NULL, NULL);
+	scan_rules_warn(r, "/cache", 0, "off");
+	CHECK_EQ_STR(diag_log, "cache:0: first\n");
+	scan_rules_free(r);
+	unlink(path);
 }
 
 int main(void)
@@ -306,6 +429,8 @@ int main(void)
 	RUN(test_load_ndb);
 	RUN(test_load_hash_and_unsupported);
 	RUN(test_source_hash);
+	RUN(test_validate);
+	RUN(test_builder_diag);
 	const char *names[] = { "t.ndb", "a.hdb", "b.hsb", "c.ldb", "d.txt",
 				".hidden.ndb" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
