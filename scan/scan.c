@@ -80,6 +80,7 @@ int scan_engine_create(const struct scan_config *cfg,
 		goto fail;
 	}
 	e->cfg = cfg;
+	scan_rules_set_diag(rules, diag, diag_ctx);
 	const struct scan_limits *lim = scan_config_limits(cfg);
 	e->mlim.header_bytes = lim->header_bytes;
 	e->mlim.header_count = lim->header_count;
@@ -93,10 +94,8 @@ int scan_engine_create(const struct scan_config *cfg,
 	for (size_t i = 0; i < ndefs; i++) {
 		char rerr[256];
 		rc = scan_rules_add(rules, &defs[i], rerr, sizeof(rerr));
-		if (rc < 0) {
-			snprintf(err, errsz, "%s:%u: rule '%s': %s",
-				 defs[i].file ? defs[i].file : "?", defs[i].line,
-				 defs[i].name, rerr);
+		if (rc < 0) { /* rerr names file, line and rule */
+			snprintf(err, errsz, "%s", rerr);
 			goto fail;
 		}
 	}
@@ -443,8 +442,12 @@ static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
 {
 	enum scan_ftype ft = scan_filetype(d, n);
 	struct scan_part_info *pi = new_part_info(c, l->id);
+	/* SHA-256 always (reported, and the key of later caches); MD5 and
+	 * SHA-1 only when a hash signature of this size could match. */
 	uint8_t md5[16], sha1[20], sha256[32];
-	scan_hash_all(d, n, md5, sha1, sha256);
+	unsigned need = scan_db_hash_needs(c->e->db, n);
+	scan_hash_all(d, n, need & SCAN_HASH_MD5 ? md5 : NULL,
+		      need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256);
 	if (pi != NULL) {
 		pi->path = l->path;
 		pi->content_type = l->content_type;
@@ -461,7 +464,9 @@ static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
 		     l->filename ? " name " : "", l->filename ? l->filename : "",
 		     n, scan_ftype_name(ft));
 	check_type_mismatch(c, l, ft);
-	scan_db_hash_match(c->e->db, c->scratch, md5, sha1, sha256, n, l->id);
+	scan_db_hash_match(c->e->db, c->scratch,
+			   need & SCAN_HASH_MD5 ? md5 : NULL,
+			   need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256, n, l->id);
 	int rc = scan_buf(c, d, n, where, l->id, "decoded");
 	if (rc < 0)
 		return rc;
