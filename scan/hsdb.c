@@ -84,6 +84,8 @@ struct scan_db_scratch {
 	const struct scan_db *db;
 	hs_scratch_t *hs;
 	uint64_t *bits;    /* one bit per rule: already reported */
+	int *last_part;    /* per rule, valid when its bit is set: the part
+			      of its last recorded hit */
 	uint32_t *touched; /* words of bits that are non-zero */
 	uint32_t ntouched;
 	unsigned nhits, dropped;
@@ -1051,7 +1053,8 @@ struct scan_db_scratch *scan_db_scratch_create(const struct scan_db *db)
 	s->db = db;
 	s->bits = calloc(words, sizeof *s->bits);
 	s->touched = calloc(words, sizeof *s->touched);
-	if (s->bits == NULL || s->touched == NULL)
+	s->last_part = calloc(db->nrules + 1, sizeof *s->last_part);
+	if (s->bits == NULL || s->touched == NULL || s->last_part == NULL)
 		goto fail;
 	if (db->hs != NULL && hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
 		goto fail;
@@ -1068,6 +1071,7 @@ void scan_db_scratch_free(struct scan_db_scratch *s)
 	hs_free_scratch(s->hs);
 	free(s->bits);
 	free(s->touched);
+	free(s->last_part);
 	free(s);
 }
 
@@ -1086,11 +1090,15 @@ static void record(struct scan_db_scratch *s, uint32_t id, uint64_t start,
 	uint32_t w = id >> 6;
 	uint64_t bit = 1ull << (id & 63);
 
-	if (s->bits[w] & bit)
-		return;
-	if (s->bits[w] == 0)
-		s->touched[s->ntouched++] = w;
-	s->bits[w] |= bit;
+	if (s->bits[w] & bit) {
+		if (s->last_part[id] == s->part)
+			return; /* once per part */
+	} else {
+		if (s->bits[w] == 0)
+			s->touched[s->ntouched++] = w;
+		s->bits[w] |= bit;
+	}
+	s->last_part[id] = s->part;
 	if (s->nhits == SCAN_DB_MAX_HITS) {
 		s->dropped++;
 		return;

@@ -16,10 +16,14 @@
  *                    compute the digests in need (others NULL);
  *                    scan_db_hash_match(db, s, md5, sha1, sha256, size, part);
  *     n = scan_db_hits(s, &hits);
- * Each rule is reported at most once per message (a bitset over rule ids):
- * the first hit wins, later hits of the same rule in other parts are not
- * recorded. Hits are kept in a bounded array (SCAN_DB_MAX_HITS); distinct
- * rules beyond it are counted by scan_db_hits_dropped(). A hit is recorded
+ * Each rule is reported at most once per part: a bitset over rule ids
+ * plus the part of the rule's last hit, so the same signature in parts 2
+ * and 5 gives two hits (a policy that strips infected attachments must see
+ * both) while repeated matches in one part's buffers and views give one.
+ * Callers that count a rule once per message (spam weights) deduplicate
+ * by rule id. Hits are kept in a bounded array (SCAN_DB_MAX_HITS); hits
+ * beyond it are counted by scan_db_hits_dropped() and the caller must
+ * treat a non-zero count as an incomplete scan. A hit is recorded
  * only if the rule's where-mask includes the scanned buffer's where bit
  * and, for body signatures, its offset constraint holds (see
  * scan/sig_clamav.h for how each offset form is enforced).

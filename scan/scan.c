@@ -50,6 +50,12 @@ struct scan_ctx {
 	struct scan_envelope env;
 	const char *rcpt[MAX_ENV_RCPT];
 	const char *subject;
+
+	/* What each hit matched, filled as buffers are scanned (--explain
+	 * and finding details: "the rule and bytes that triggered it"). */
+	unsigned nhits_seen;
+	const char *hit_view[SCAN_DB_MAX_HITS];
+	char hit_bytes[SCAN_DB_MAX_HITS][72];
 };
 
 /* ---- engine ---------------------------------------------------------- */
@@ -199,11 +205,31 @@ static int arena_full(struct scan_ctx *c, int part, const char *what)
 	return -ENOMEM;
 }
 
+/* Note the view and the matched bytes of hits added since the last call. */
+static void note_new_hits(struct scan_ctx *c, const uint8_t *d, size_t n,
+			  const char *view)
+{
+	const struct scan_hit *hits;
+	unsigned nh = scan_db_hits(c->scratch, &hits);
+	for (unsigned i = c->nhits_seen; i < nh; i++) {
+		c->hit_view[i] = view;
+		uint64_t end = hits[i].end <= n ? hits[i].end : n;
+		uint64_t start = hits[i].start;
+		if (d == NULL || start == UINT64_MAX || start > end)
+			start = end > 32 ? end - 32 : 0; /* start unknown */
+		scan_escape_bytes(c->hit_bytes[i], sizeof(c->hit_bytes[i]),
+				  d != NULL ? d + start : NULL,
+				  d != NULL ? (size_t)(end - start) : 0, 40);
+	}
+	c->nhits_seen = nh;
+}
+
 /* Run the database over one buffer. */
 static int scan_buf(struct scan_ctx *c, const uint8_t *d, size_t n,
 		    unsigned where, int part, const char *view)
 {
 	int rc = scan_db_scan(c->e->db, c->scratch, d, n, where, part);
+	note_new_hits(c, d, n, view);
 	scan_explain(c->v, "    scan part %d %s view: %zu bytes as %s\n", part,
 		     view,
 		     n, where == SCAN_WHERE_BODY ? "body"
@@ -467,6 +493,7 @@ static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
 	scan_db_hash_match(c->e->db, c->scratch,
 			   need & SCAN_HASH_MD5 ? md5 : NULL,
 			   need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256, n, l->id);
+	note_new_hits(c, NULL, 0, "digest");
 	int rc = scan_buf(c, d, n, where, l->id, "decoded");
 	if (rc < 0)
 		return rc;
@@ -697,41 +724,64 @@ static void hits_to_findings(struct scan_ctx *c, int *spam_score)
 	*spam_score = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct scan_rule *r = scan_db_rule(c->e->db, hits[i].rule);
-		char at[64];
-		if (hits[i].start != UINT64_MAX)
-			snprintf(at, sizeof(at), "bytes %llu-%llu",
+		/* What triggered it: the view, the offsets and the bytes, or
+		 * the digest of the whole part for hash signatures. */
+		char trig[192];
+		if (hits[i].where == 0)
+			snprintf(trig, sizeof(trig), "%s of all %llu bytes",
+				 r->match == SCAN_MATCH_MD5    ? "MD5"
+				 : r->match == SCAN_MATCH_SHA1 ? "SHA-1"
+							       : "SHA-256",
+				 (unsigned long long)hits[i].end);
+		else if (hits[i].start != UINT64_MAX)
+			snprintf(trig, sizeof(trig), "%s view, bytes %llu-%llu "
+				 "\"%s\"", c->hit_view[i] ? c->hit_view[i] : "?",
 				 (unsigned long long)hits[i].start,
-				 (unsigned long long)hits[i].end);
+				 (unsigned long long)hits[i].end, c->hit_bytes[i]);
 		else
-			snprintf(at, sizeof(at), "ending at byte %llu",
-				 (unsigned long long)hits[i].end);
+			snprintf(trig, sizeof(trig), "%s view, ending at byte "
+				 "%llu \"...%s\"",
+				 c->hit_view[i] ? c->hit_view[i] : "?",
+				 (unsigned long long)hits[i].end, c->hit_bytes[i]);
 		switch (r->kind) {
 		case SCAN_RULE_VIRUS:
 			scan_verdict_add(c->v, SCAN_F_VIRUS, hits[i].part,
-					 r->name, "%s:%u %s", r->file, r->line,
-					 at);
-			scan_explain(c->v, "  virus %s in part %d (%s, %s:%u)\n",
-				     r->name, hits[i].part, at, r->file,
+					 r->name, "%s:%u; %s", r->file, r->line, trig);
+			scan_explain(c->v, "  virus %s in part %d: %s (%s:%u)\n",
+				     r->name, hits[i].part, trig, r->file,
 				     r->line);
 			break;
 		case SCAN_RULE_CONTENT:
 			scan_verdict_add(c->v, SCAN_F_CONTENT, hits[i].part,
-					 r->name, "class %s, %s:%u %s",
+					 r->name, "class %s; %s",
 					 r->class_name ? r->class_name : "block",
-					 r->file, r->line, at);
+					 trig);
 			scan_explain(c->v, "  content rule %s (class %s) in "
-				     "part %d, %s\n", r->name,
+				     "part %d: %s (%s:%u)\n", r->name,
 				     r->class_name ? r->class_name : "block",
-				     hits[i].part, at);
+				     hits[i].part, trig, r->file, r->line);
 			break;
-		case SCAN_RULE_SPAM:
+		case SCAN_RULE_SPAM: {
+			/* A keyword weighs once per message, however many
+			 * parts it appears in. */
+			int dup = 0;
+			for (unsigned j = 0; j < i && !dup; j++)
+				dup = hits[j].rule == hits[i].rule;
+			if (dup)
+				break;
 			*spam_score += r->score;
-			scan_explain(c->v, "  spam keyword %s %+d in part %d, "
+			scan_explain(c->v, "  spam keyword %s %+d in part %d: "
 				     "%s\n", r->name, r->score, hits[i].part,
-				     at);
+				     trig);
 			break;
 		}
+		}
 	}
+	unsigned dropped = scan_db_hits_dropped(c->scratch);
+	if (dropped > 0)
+		scan_verdict_add(c->v, SCAN_F_LIMIT, -1, "rule-hits",
+				 "more than %d rule hits; %u not examined",
+				 SCAN_DB_MAX_HITS, dropped);
 }
 
 /* ---- trees of parts ---------------------------------------------------- */
@@ -820,6 +870,7 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	scan_verdict_init(v, explain_buf, explain_cap);
 	scan_arena_reset(c->arena);
 	scan_db_hits_reset(c->scratch);
+	c->nhits_seen = 0;
 	c->v = v;
 	c->decoded_total = 0;
 	c->decoded_limit_hit = 0;

@@ -187,7 +187,7 @@ static void test_match_rows(void)
 	}
 }
 
-static void test_hit_fields_and_once_per_message(void)
+static void test_hit_fields_and_once_per_part(void)
 {
 	struct scan_db *db = build("A:0:*:414243\nV:0:*:41*43", NULL, NULL);
 	struct scan_db_scratch *s = scan_db_scratch_create(db);
@@ -202,10 +202,16 @@ static void test_hit_fields_and_once_per_message(void)
 	CHECK_EQ_INT(h[0].end, 5);
 	CHECK_EQ_INT(h[0].where, ATT);
 	CHECK(h[1].start == UINT64_MAX); /* variable, no SOM: unknown */
-	/* same message, another part: not reported again */
-	scan_db_scan(db, s, (const uint8_t *)"ABC", 3, SCAN_WHERE_BODY, 4);
+	/* same part again (another view): not reported again */
+	scan_db_scan(db, s, (const uint8_t *)"ABC", 3, SCAN_WHERE_BODY, 3);
 	CHECK_EQ_INT(scan_db_hits(s, &h), 2);
+	/* same message, another part: reported for that part too, so a
+	 * policy acting per part (strip) sees every infected part */
+	scan_db_scan(db, s, (const uint8_t *)"ABC", 3, SCAN_WHERE_BODY, 4);
+	CHECK_EQ_INT(scan_db_hits(s, &h), 4);
 	CHECK_EQ_INT(h[0].part, 3);
+	CHECK_EQ_INT(h[2].part, 4);
+	CHECK_EQ_INT(h[2].rule, 0);
 	/* next message */
 	scan_db_hits_reset(s);
 	CHECK_EQ_INT(scan_db_hits(s, &h), 0);
@@ -508,7 +514,7 @@ static void probe(const struct scan_db *db, char *out, size_t sz)
 	n += 2;
 	scan_db_hits_reset(s);
 	scan_db_scan(db, s, buf, n, ATT, 0);
-	scan_db_scan(db, s, buf, n, SCAN_WHERE_SUBJECT, 1);
+	scan_db_scan(db, s, buf, n, SCAN_WHERE_SUBJECT, 0); /* same part: once */
 	scan_sha256((const uint8_t *)&k, sizeof k, d);
 	scan_db_hash_match(db, s, d, NULL, d, 1234, 2);
 	snprintf(out, sz, "%s", hit_names(db, s));
@@ -929,7 +935,7 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 2;
 	RUN(test_match_rows);
-	RUN(test_hit_fields_and_once_per_message);
+	RUN(test_hit_fields_and_once_per_part);
 	RUN(test_content_and_spam);
 	RUN(test_hash_sigs);
 	RUN(test_bundled_signatures);

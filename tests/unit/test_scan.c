@@ -216,6 +216,42 @@ static void test_same_verdict_when_repeated(void)
 	}
 }
 
+static void test_same_virus_in_two_parts_found_in_both(void)
+{
+	/* A policy that strips infected attachments must see every one. */
+	const char *m =
+		HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+		"boundary=b\r\n\r\n--b\r\nContent-Type: application/"
+		"octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		EICAR_B64 "\r\n--b\r\nContent-Type: application/octet-stream"
+		"\r\nContent-Transfer-Encoding: base64\r\n\r\n" EICAR_B64
+		"\r\n--b--\r\n";
+	CHECK_EQ_INT(scan_str(m), 0);
+	int in1 = 0, in2 = 0;
+	for (unsigned i = 0; i < v.nfindings; i++)
+		if (v.findings[i].kind == SCAN_F_VIRUS &&
+		    strcmp(v.findings[i].name, "Sluice.Test.EICAR") == 0) {
+			in1 += v.findings[i].part == 1;
+			in2 += v.findings[i].part == 2;
+		}
+	CHECK_EQ_INT(in1, 1);
+	CHECK_EQ_INT(in2, 1);
+	/* The explain trace shows the bytes that matched. */
+	CHECK(strstr(explain, "\"X5O!P%@AP") != NULL);
+}
+
+static void test_spam_keyword_counts_once_per_message(void)
+{
+	/* "free money" (3) in two parts is still 3, under the threshold 4. */
+	const char *m =
+		HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+		"boundary=b\r\n\r\n--b\r\n\r\nfree money\r\n--b\r\n\r\n"
+		"free money\r\n--b--\r\n";
+	CHECK_EQ_INT(scan_str(m), 0);
+	CHECK_EQ_INT(v.spam_score, 3);
+	CHECK_EQ_INT(v.cls, SCAN_CLEAN);
+}
+
 static void test_garbage_never_fails(void)
 {
 	/* Random bytes, and every prefix of a structured message. */
@@ -246,6 +282,8 @@ int main(void)
 	RUN(test_part_table);
 	RUN(test_embedded_parts_numbered_after_mime);
 	RUN(test_same_verdict_when_repeated);
+	RUN(test_same_virus_in_two_parts_found_in_both);
+	RUN(test_spam_keyword_counts_once_per_message);
 	RUN(test_garbage_never_fails);
 	scan_ctx_free(ctx);
 	scan_engine_free(eng);
