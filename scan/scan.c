@@ -784,6 +784,31 @@ static void hits_to_findings(struct scan_ctx *c, int *spam_score)
 				 SCAN_DB_MAX_HITS, dropped);
 }
 
+/* limits.findings: report at most `max` findings, the most severe first
+ * (policy has already seen them all; nfindings_total keeps the count). */
+static void keep_reported_findings(struct scan_verdict *v, unsigned max)
+{
+	static const unsigned char rank[SCAN_F_KIND_COUNT] = {
+		[SCAN_F_VIRUS] = 0,     [SCAN_F_CONTENT] = 1,
+		[SCAN_F_ATTACHMENT] = 2, [SCAN_F_SPAM] = 3,
+		[SCAN_F_SIZE] = 4,      [SCAN_F_LIMIT] = 5,
+		[SCAN_F_MALFORMED] = 6, [SCAN_F_AMBIGUOUS] = 7,
+	};
+	if (max == 0 || v->nfindings <= max)
+		return;
+	/* Stable insertion sort by rank: at most SCAN_MAX_FINDINGS items. */
+	for (unsigned i = 1; i < v->nfindings; i++) {
+		struct scan_finding f = v->findings[i];
+		unsigned j = i;
+		while (j > 0 && rank[v->findings[j - 1].kind] > rank[f.kind]) {
+			v->findings[j] = v->findings[j - 1];
+			j--;
+		}
+		v->findings[j] = f;
+	}
+	v->nfindings = max;
+}
+
 /* ---- trees of parts ---------------------------------------------------- */
 
 static int scan_tree(struct scan_ctx *c, const struct mime_message *m)
@@ -923,6 +948,7 @@ policy:;
 	if (env == NULL)
 		env = envelope_from_headers(c, &(struct mime_part){0});
 	scan_policy_apply(c->e->cfg, env, &in, v);
+	keep_reported_findings(v, scan_config_limits(c->e->cfg)->findings);
 	v->scan_us = now_us() - t0;
 	return rc;
 }

@@ -252,6 +252,27 @@ static void test_spam_keyword_counts_once_per_message(void)
 	CHECK_EQ_INT(v.cls, SCAN_CLEAN);
 }
 
+static void test_reported_findings_limited_most_severe_first(void)
+{
+	/* 30 parts with an unknown transfer encoding (malformed) and a virus
+	 * in the last one: limits.findings (20) keeps the virus. */
+	static char m[8192];
+	size_t n = (size_t)snprintf(m, sizeof(m), "%s",
+				    HDR "Content-Type: multipart/mixed; "
+					"boundary=b\r\n\r\n");
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(m + n, sizeof(m) - n,
+				      "--b\r\nContent-Transfer-Encoding: x-%d"
+				      "\r\n\r\nhi\r\n", i);
+	snprintf(m + n, sizeof(m) - n, "%s",
+		 "--b\r\n\r\n" EICAR "\r\n--b--\r\n");
+	CHECK_EQ_INT(scan_str(m), 0);
+	CHECK_EQ_INT(v.nfindings, 20);
+	CHECK(v.nfindings_total >= 31);
+	CHECK_EQ_INT(v.findings[0].kind, SCAN_F_VIRUS);
+	CHECK_EQ_INT(v.cls, SCAN_VIRUS);
+}
+
 static void test_garbage_never_fails(void)
 {
 	/* Random bytes, and every prefix of a structured message. */
@@ -284,6 +305,7 @@ int main(void)
 	RUN(test_same_verdict_when_repeated);
 	RUN(test_same_virus_in_two_parts_found_in_both);
 	RUN(test_spam_keyword_counts_once_per_message);
+	RUN(test_reported_findings_limited_most_severe_first);
 	RUN(test_garbage_never_fails);
 	scan_ctx_free(ctx);
 	scan_engine_free(eng);
