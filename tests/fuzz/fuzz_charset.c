@@ -2,6 +2,7 @@
  * to a NUL (at most 40) name the charset, the rest is converted. Known
  * names are mixed in so real converters are reached. */
 #include "scan/charset.h"
+#include "tests/unit/utf8_check.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,29 +12,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct scan_arena *arena;
-
-/* Strict UTF-8 check (no overlongs, surrogates or > U+10FFFF). */
-static int valid_utf8(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t l = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2
-			 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-		if (l == 0 || i + l > n)
-			return 0;
-		for (size_t k = 1; k < l; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-		if ((c == 0xE0 && p[i + 1] < 0xA0) ||
-		    (c == 0xED && p[i + 1] >= 0xA0) ||
-		    (c == 0xF0 && p[i + 1] < 0x90) ||
-		    (c == 0xF4 && p[i + 1] >= 0x90))
-			return 0;
-		i += l;
-	}
-	return 1;
-}
 
 static const char *const known[] = {
 	"utf-8", "us-ascii", "iso-8859-1", "windows-1252", "utf-16",

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#define RND_SEED 0x9e3779b97f4a7c15ull
+#include "tests/unit/rnd.h"
+
 static const char b64_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -148,15 +151,6 @@ static void test_nul_in_input(void)
 	CHECK_EQ_MEM(o, len, "foobar", (size_t)6);
 	CHECK_EQ_INT(st.garbage, 1);
 	free(o);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
 }
 
 /* decode(encode(x)) == x for many sizes and line layouts. */

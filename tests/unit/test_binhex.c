@@ -1,39 +1,14 @@
 /* tests/unit/test_binhex.c - scan/binhex.c */
 #include "scan/decode.h"
 #include "tests/unit/check.h"
+#include "tests/unit/extract_sink.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#define MAXF 8
-struct got {
-	int n, stop_after;
-	char name[MAXF][300];
-	uint8_t *data[MAXF];
-	size_t len[MAXF];
-};
-
-static int collect(void *ctx, const char *name, const uint8_t *data,
-		   size_t len)
-{
-	struct got *g = ctx;
-	if (g->n < MAXF) {
-		snprintf(g->name[g->n], sizeof(g->name[0]), "%s", name);
-		g->data[g->n] = malloc(len ? len : 1);
-		memcpy(g->data[g->n], data, len);
-		g->len[g->n] = len;
-	}
-	g->n++;
-	return g->stop_after && g->n >= g->stop_after;
-}
-
-static void got_free(struct got *g)
-{
-	for (int i = 0; i < g->n && i < MAXF; i++)
-		free(g->data[i]);
-	memset(g, 0, sizeof(*g));
-}
+#define RND_SEED 0xda942042e4dd58b5ull
+#include "tests/unit/rnd.h"
 
 /* --- an independent BinHex 4.0 encoder --------------------------------- */
 
@@ -148,15 +123,6 @@ static size_t hqx_encode(const char *name, const uint8_t *data, size_t dn,
 	free(r.p);
 	free(s.p);
 	return k;
-}
-
-static uint64_t rng_state = 0xda942042e4dd58b5ull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
 }
 
 static int extract(const char *t, size_t n, struct scan_arena *a,

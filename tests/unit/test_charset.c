@@ -1,6 +1,7 @@
 /* tests/unit/test_charset.c - scan/charset.c */
 #include "scan/charset.h"
 #include "tests/unit/check.h"
+#include "tests/unit/utf8_check.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -215,28 +216,6 @@ static void test_per_thread_cache(void)
 
 /* Whatever the decoder does, a 0 return means valid UTF-8 (glibc's UCS-4
  * decoder passes values above U+10FFFF through: found by fuzz_charset). */
-static int valid_utf8(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t l = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2
-			 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-		if (l == 0 || i + l > n)
-			return 0;
-		for (size_t k = 1; k < l; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-		if ((c == 0xE0 && p[i + 1] < 0xA0) ||
-		    (c == 0xED && p[i + 1] >= 0xA0) ||
-		    (c == 0xF0 && p[i + 1] < 0x90) ||
-		    (c == 0xF4 && p[i + 1] >= 0x90))
-			return 0;
-		i += l;
-	}
-	return 1;
-}
-
 static const struct valid_case {
 	const char *charset;
 	const char *in;

@@ -4,6 +4,7 @@
 #include "scan/mime.h"
 #include "scan/mime_int.h"
 #include "tests/unit/check.h"
+#include "tests/unit/finding_names.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,17 +13,6 @@
 #include <time.h>
 
 #define FFFD "\xEF\xBF\xBD"
-
-/* Names of the findings in v, comma-separated. */
-static void finding_names(const struct scan_verdict *v, char *buf, size_t sz)
-{
-	buf[0] = '\0';
-	for (unsigned i = 0; i < v->nfindings; i++) {
-		size_t l = strlen(buf);
-		snprintf(buf + l, sz - l, "%s%s", i ? "," : "",
-			 v->findings[i].name);
-	}
-}
 
 /* ---- header block ------------------------------------------------ */
 

@@ -7,6 +7,7 @@
 #include "scan/hash.h"
 #include "scan/hsdb.h"
 #include "tests/unit/check.h"
+#include "tests/unit/diag_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -663,25 +664,11 @@ static void test_compile_error_names_rule(void)
 	scan_rules_free(r);
 }
 
-/* Diagnostics collected as "basename:line: msg\n". */
-static char diag_log[4096];
-
-static void collect(void *ctx, const char *file, unsigned line,
-		    const char *msg)
-{
-	const char *base = strrchr(file, '/');
-	size_t n = strlen(diag_log);
-
-	(void)ctx;
-	snprintf(diag_log + n, sizeof diag_log - n, "%s:%u: %s\n",
-		 base ? base + 1 : file, line, msg);
-}
-
 static struct scan_rules *dropping_rules(const char *path)
 {
 	struct scan_rules *r = scan_rules_create();
 
-	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 3);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, diag_collect, NULL), 3);
 	return r;
 }
 
@@ -709,7 +696,8 @@ static void test_signature_dropped(void)
 		char hsb[512];
 
 		snprintf(hsb, sizeof hsb, "%s/d.hsb", tmpdir);
-		CHECK_EQ_INT(scan_rules_load_sigfile(r, hsb, collect, NULL), 1);
+		CHECK_EQ_INT(scan_rules_load_sigfile(r, hsb, diag_collect, NULL),
+			     1);
 		diag_log[0] = '\0';
 		CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
 		CHECK_EQ_INT(scan_db_loaded_from_cache(db), pass);
@@ -845,7 +833,7 @@ static void test_cache_dir(void)
 	struct stat sb;
 	uint8_t key[32];
 
-	scan_rules_set_diag(r, collect, NULL);
+	scan_rules_set_diag(r, diag_collect, NULL);
 	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
 
 	/* nested, missing */

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#define RND_SEED 0x2545f4914f6cdd1dull
+#include "tests/unit/rnd.h"
+
 /* Decode from an exact-size heap copy into an exact-size buffer (n bytes,
  * the documented bound) so ASan sees any out-of-bounds access. */
 static size_t dec(const char *in, size_t n, uint8_t **outp,
@@ -82,15 +85,6 @@ static void test_rows(void)
 		CHECK(st.truncated == 0 && st.bad_padding == 0);
 		free(o);
 	}
-}
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
 }
 
 /* Independent encoder: RFC 2045 6.7 with 76-column soft breaks. Input is

@@ -5,6 +5,7 @@
  */
 #include "scan/rules.h"
 #include "tests/unit/check.h"
+#include "tests/unit/diag_log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,20 +25,6 @@ static void write_file(const char *name, const char *text)
 	f = fopen(path, "wb");
 	fputs(text, f);
 	fclose(f);
-}
-
-/* Diagnostics collected as "basename:line: msg\n". */
-static char diag_log[8192];
-
-static void collect(void *ctx, const char *file, unsigned line,
-		    const char *msg)
-{
-	const char *base = strrchr(file, '/');
-	size_t n = strlen(diag_log);
-
-	(void)ctx;
-	snprintf(diag_log + n, sizeof diag_log - n, "%s:%u: %s\n",
-		 base ? base + 1 : file, line, msg);
 }
 
 static const struct {
@@ -156,7 +143,7 @@ static void test_load_ndb(void)
 	write_file("t.ndb", ndb_text);
 	snprintf(path, sizeof path, "%s/t.ndb", tmpdir);
 	diag_log[0] = '\0';
-	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 4);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, diag_collect, NULL), 4);
 	CHECK_EQ_INT(scan_rules_count(r), 4);
 	CHECK_MSG(strstr(diag_log, "t.ndb:5: signature 'Bad.Ep' not supported: "
 				   "entry-point offset (EP) not supported\n"),
@@ -218,7 +205,8 @@ static void test_load_hash_and_unsupported(void)
 	mkdir(strcat(strcpy(path, tmpdir), "/e.ndb"), 0755); /* a directory */
 
 	diag_log[0] = '\0';
-	CHECK_EQ_INT(scan_rules_load_sigdir(r, tmpdir, collect, NULL), 3 + 4);
+	CHECK_EQ_INT(scan_rules_load_sigdir(r, tmpdir, diag_collect, NULL),
+		     3 + 4);
 	/* a.hdb, b.hsb, c.ldb, d.txt, t.ndb in name order; not .hidden, e.ndb */
 	CHECK_EQ_INT(scan_rules_file_count(r), 5);
 	const char *want[] = { "a.hdb", "b.hsb", "c.ldb", "d.txt", "t.ndb" };
@@ -353,7 +341,7 @@ static void test_validate(void)
 	write_file("v.ndb", ndb);
 	snprintf(path, sizeof path, "%s/v.ndb", tmpdir);
 	diag_log[0] = '\0';
-	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 4);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, diag_collect, NULL), 4);
 	CHECK_EQ_STR(diag_log, ""); /* nothing asks Hyperscan at load time */
 	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->loaded, 4);
 	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), 0);
@@ -384,7 +372,7 @@ static void test_validate(void)
 	/* replay (a build from the cache) on a fresh builder: same reports
 	 * and counts; a second replay does nothing */
 	struct scan_rules *r2 = scan_rules_create();
-	CHECK_EQ_INT(scan_rules_load_sigfile(r2, path, collect, NULL), 4);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r2, path, diag_collect, NULL), 4);
 	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
 	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
 	CHECK_EQ_STR(diag_log,
@@ -410,7 +398,7 @@ static void test_builder_diag(void)
 	scan_rules_warn(r, "x", 0, "lost"); /* no diag yet: dropped */
 	write_file("w.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar.MD5\n");
 	snprintf(path, sizeof path, "%s/w.hdb", tmpdir);
-	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, collect, NULL), 1);
+	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, diag_collect, NULL), 1);
 	scan_rules_warn(r, "/cache", 0, "first");
 	scan_rules_set_diag(r, NULL, NULL);
 	scan_rules_warn(r, "/cache", 0, "off");

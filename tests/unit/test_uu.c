@@ -1,39 +1,14 @@
 /* tests/unit/test_uu.c - scan/uu.c */
 #include "scan/decode.h"
 #include "tests/unit/check.h"
+#include "tests/unit/extract_sink.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#define MAXF 8
-struct got {
-	int n, stop_after;
-	char name[MAXF][64];
-	uint8_t *data[MAXF];
-	size_t len[MAXF];
-};
-
-static int collect(void *ctx, const char *name, const uint8_t *data,
-		   size_t len)
-{
-	struct got *g = ctx;
-	if (g->n < MAXF) {
-		snprintf(g->name[g->n], sizeof(g->name[0]), "%s", name);
-		g->data[g->n] = malloc(len ? len : 1);
-		memcpy(g->data[g->n], data, len);
-		g->len[g->n] = len;
-	}
-	g->n++;
-	return g->stop_after && g->n >= g->stop_after;
-}
-
-static void got_free(struct got *g)
-{
-	for (int i = 0; i < g->n && i < MAXF; i++)
-		free(g->data[i]);
-	memset(g, 0, sizeof(*g));
-}
+#define RND_SEED 0x853c49e6748fea9bull
+#include "tests/unit/rnd.h"
 
 /* Independent encoder. zero: character for 0 ('`' or ' '); strip: drop
  * trailing spaces of each line; eol: line end. Appends to out. */
@@ -65,15 +40,6 @@ static size_t uuenc(const uint8_t *in, size_t n, char *out, char zero,
 			break;
 	}
 	return o;
-}
-
-static uint64_t rng_state = 0x853c49e6748fea9bull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
 }
 
 static int extract(const char *text, size_t n, struct got *g,
