@@ -297,6 +297,7 @@ struct leaf {
 	unsigned flags;
 	unsigned depth;       /* MIME depth within the current tree */
 	unsigned embed_depth;
+	int second_view;      /* another reading of a part already listed */
 };
 
 static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
@@ -467,7 +468,8 @@ static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
 		     const uint8_t *d, size_t n)
 {
 	enum scan_ftype ft = scan_filetype(d, n);
-	struct scan_part_info *pi = new_part_info(c, l->id);
+	struct scan_part_info *pi =
+		l->second_view ? NULL : new_part_info(c, l->id);
 	/* SHA-256 always (reported, and the key of later caches); MD5 and
 	 * SHA-1 only when a hash signature of this size could match. */
 	uint8_t md5[16], sha1[20], sha256[32];
@@ -508,8 +510,11 @@ static int scan_leaf(struct scan_ctx *c, const struct leaf *l,
 /* Decode a body with one transfer encoding into the arena. For CTEs that
  * are not transforms the raw bytes are returned as they are. */
 static int decode_body(struct scan_ctx *c, const struct mime_part *p,
-		       enum mime_cte cte, const uint8_t **out, size_t *outlen)
+		       enum mime_cte cte, const uint8_t **out, size_t *outlen,
+		       const uint8_t **alt, size_t *altlen)
 {
+	*alt = NULL;
+	*altlen = 0;
 	struct scan_decode_stats st = {0};
 	int pid = part_id(c, p);
 	uint8_t *buf;
@@ -522,11 +527,27 @@ static int decode_body(struct scan_ctx *c, const struct mime_part *p,
 			return arena_full(c, pid, "base64");
 		n = scan_b64_decode(p->body, p->body_len, buf, &st);
 		scan_arena_shrink_last(c->arena, buf, n);
-		if (st.bad_padding)
+		if (st.bad_padding) {
 			scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, pid,
 					 "base64-after-padding",
 					 "base64 data continues after '=' "
 					 "padding; decoders disagree");
+			/* The other reading: decoders that stop at the
+			 * first padding. Scanned as a second view. */
+			const uint8_t *eq = memchr(p->body, '=', p->body_len);
+			size_t cut = eq != NULL ? (size_t)(eq - p->body) : 0;
+			while (cut < p->body_len && p->body[cut] == '=')
+				cut++;
+			uint8_t *abuf = scan_arena_alloc(
+				c->arena, scan_b64_decoded_max(cut));
+			if (abuf == NULL)
+				return arena_full(c, pid, "base64");
+			struct scan_decode_stats ast;
+			*altlen = scan_b64_decode(p->body, cut, abuf, &ast);
+			scan_arena_shrink_last(c->arena, abuf, *altlen);
+			*alt = abuf;
+			c->decoded_total += *altlen;
+		}
 		if (st.garbage > 0)
 			scan_explain(c->v, "    part %d: %zu non-base64 bytes "
 				     "skipped\n", pid, st.garbage);
@@ -590,13 +611,21 @@ static int scan_mime_leaf(struct scan_ctx *c, const struct mime_part *p)
 		if (ctes[i] == MIME_CTE_UUENCODE) {
 			rc = scan_uu_body(c, &l, p);
 		} else {
-			const uint8_t *d;
-			size_t n;
-			rc = decode_body(c, p, ctes[i], &d, &n);
+			const uint8_t *d, *alt;
+			size_t n, altn;
+			l.second_view = i > 0;
+			rc = decode_body(c, p, ctes[i], &d, &n, &alt, &altn);
 			if (rc == 0)
 				rc = scan_leaf(c, &l, d, n);
 			if (rc == 0 && nested)
 				rc = scan_nested_message(c, &l, d, n);
+			if (rc == 0 && alt != NULL) {
+				scan_explain(c->v, "  part %d: second reading, "
+					     "base64 up to the first padding\n",
+					     l.id);
+				l.second_view = 1;
+				rc = scan_leaf(c, &l, alt, altn);
+			}
 		}
 		if (rc < 0)
 			return rc;

@@ -149,6 +149,12 @@ garbled = b64(EICAR).replace("Q", "Q!*", 2)
 write("virus-base64-garbage.eml", multipart("garbage", [
     TEXT, 'Content-Type: application/octet-stream; name="x.bin"\n'
     "Content-Transfer-Encoding: base64\n\n" + garbled + "\n"]))
+# Data after base64 padding: decoders that stop at '=' see exactly EICAR
+# (its SHA-256 matches), decoders that go on see more bytes. Both readings.
+write("virus-base64-after-padding.eml", multipart("padding", [
+    TEXT, 'Content-Type: application/octet-stream; name="p.bin"\n'
+    "Content-Transfer-Encoding: base64\n\n" + b64(EICAR) + "\n"
+    + base64.b64encode(b"more data after the padding").decode() + "\n"]))
 write("virus-unclosed-multipart.eml",
       head("unclosed", ct='multipart/mixed; boundary="zz"') +
       "\n--zz\n" + TEXT + "\n--zz\n" + attachment(EICAR, "a.bin"))
