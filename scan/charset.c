@@ -163,9 +163,7 @@ static size_t put_fffd(uint8_t *o)
 	return 3;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid
- * (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+size_t scan_utf8_seq_len(const uint8_t *p, size_t n)
 {
 	uint8_t c = p[0];
 	if (c < 0x80)
@@ -205,7 +203,7 @@ static size_t utf8_sanitize(const uint8_t *in, size_t n, uint8_t *out)
 			out[o++] = in[i++];
 			continue;
 		}
-		size_t l = utf8_seq(in + i, n - i);
+		size_t l = scan_utf8_seq_len(in + i, n - i);
 		if (l == 0) {
 			o += put_fffd(out + o);
 			i++;
@@ -226,7 +224,7 @@ static int utf8_valid(const uint8_t *p, size_t n)
 			i++;
 			continue;
 		}
-		size_t l = utf8_seq(p + i, n - i);
+		size_t l = scan_utf8_seq_len(p + i, n - i);
 		if (l == 0)
 			return 0;
 		i += l;

@@ -47,4 +47,8 @@ int scan_charset_normalize(const char *charset, char *buf, size_t bufsz);
  * than once and on a thread that never converted. */
 void scan_charset_thread_fini(void);
 
+/* Length of the valid UTF-8 sequence at p[0..n) (1..4), or 0 if it is
+ * invalid (overlong, surrogate, above U+10FFFF, truncated). n >= 1. */
+size_t scan_utf8_seq_len(const uint8_t *p, size_t n);
+
 #endif

@@ -425,13 +425,16 @@ static size_t b64_word(const uint8_t *s, size_t n, uint8_t *out)
 	return o;
 }
 
-static size_t q_word(const uint8_t *s, size_t n, uint8_t *out)
+/* Decode `esc`XX hex escapes (RFC 2047 Q: '=', RFC 2231: '%'); in Q words
+ * '_' is a space. Invalid escapes are kept as written. out has room for n. */
+static size_t hex_unescape(const uint8_t *s, size_t n, uint8_t *out,
+			   uint8_t esc, int underscore_is_space)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '_') {
+		if (underscore_is_space && s[i] == '_') {
 			out[o++] = ' ';
-		} else if (s[i] == '=' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		} else if (s[i] == esc && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 			   hexval(s[i + 2]) >= 0) {
 			out[o++] = (uint8_t)(hexval(s[i + 1]) << 4 |
 					     hexval(s[i + 2]));
@@ -441,6 +444,11 @@ static size_t q_word(const uint8_t *s, size_t n, uint8_t *out)
 		}
 	}
 	return o;
+}
+
+static size_t q_word(const uint8_t *s, size_t n, uint8_t *out)
+{
+	return hex_unescape(s, n, out, '=', 1);
 }
 
 struct eword {
@@ -640,18 +648,7 @@ static size_t next_semi(const uint8_t *s, size_t n, size_t i)
 
 static size_t pct_decode(const uint8_t *s, size_t n, uint8_t *out)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			out[o++] = (uint8_t)(hexval(s[i + 1]) << 4 |
-					     hexval(s[i + 2]));
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	return o;
+	return hex_unescape(s, n, out, '%', 0);
 }
 
 /* Stable merge sort of a section list by section number. */

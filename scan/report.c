@@ -1,39 +1,16 @@
 /* scan/report.c - see report.h. */
 #include "scan/report.h"
+#include "scan/charset.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/* Length of a valid UTF-8 sequence at the NUL-terminated s (1..4), or 0. */
 static size_t utf8_seq_len(const unsigned char *s)
 {
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && s[1] < 0xa0)
-			return 0; /* overlong */
-		if (c == 0xed && s[1] >= 0xa0)
-			return 0; /* surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && s[1] < 0x90)
-			return 0;
-		if (c == 0xf4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
+	return scan_utf8_seq_len(s, strnlen((const char *)s, 4));
 }
 
 void scan_json_string(FILE *f, const char *s)
