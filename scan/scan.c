@@ -676,74 +676,6 @@ static int scan_headers(struct scan_ctx *c, const struct mime_part *p)
 			"header");
 }
 
-/* ---- envelope from headers -------------------------------------------- */
-
-/* Split an address-list header value (already decoded) into addr-specs:
- * the text inside <...> when present, else the bare token with '@'. */
-static void collect_addresses(struct scan_ctx *c, const char *s, int sender)
-{
-	while (*s != '\0') {
-		/* One element up to a ',' outside quotes and angle brackets. */
-		const char *start = s, *lt = NULL, *gt = NULL;
-		int quoted = 0;
-		for (; *s != '\0'; s++) {
-			if (*s == '"')
-				quoted = !quoted;
-			else if (!quoted && *s == '<' && lt == NULL)
-				lt = s;
-			else if (!quoted && *s == '>' && lt != NULL && gt == NULL)
-				gt = s;
-			else if (!quoted && *s == ',' && (lt == NULL || gt != NULL))
-				break;
-		}
-		const char *a = start, *e = s;
-		if (lt != NULL && gt != NULL) {
-			a = lt + 1;
-			e = gt;
-		}
-		while (a < e && (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r'))
-			a++;
-		while (e > a && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-				 e[-1] == '\r'))
-			e--;
-		if (e > a && memchr(a, '@', (size_t)(e - a)) != NULL) {
-			char *addr = scan_arena_strndup(c->arena, a,
-							(size_t)(e - a));
-			if (addr == NULL)
-				return;
-			if (sender) {
-				if (c->env.mail_from == NULL)
-					c->env.mail_from = addr;
-			} else if (c->env.nrcpt < MAX_ENV_RCPT) {
-				c->rcpt[c->env.nrcpt++] = addr;
-			}
-		}
-		if (*s == ',')
-			s++;
-	}
-}
-
-static const struct scan_envelope *envelope_from_headers(
-	struct scan_ctx *c, const struct mime_part *root)
-{
-	memset(&c->env, 0, sizeof(c->env));
-	c->env.rcpt_to = c->rcpt;
-	for (unsigned i = 0; i < root->nheaders; i++) {
-		const struct mime_header *h = &root->headers[i];
-		int from = h->name_len == 4 && strncasecmp(h->name, "from", 4) == 0;
-		int to = (h->name_len == 2 && strncasecmp(h->name, "to", 2) == 0) ||
-			 (h->name_len == 2 && strncasecmp(h->name, "cc", 2) == 0);
-		if (!from && !to)
-			continue;
-		char *val = mime_header_decode(h->value, h->value_len, c->arena);
-		if (val != NULL)
-			collect_addresses(c, val, from);
-	}
-	if (c->env.mail_from == NULL)
-		c->env.mail_from = "";
-	return &c->env;
-}
-
 /* ---- findings from rule hits ------------------------------------------ */
 
 static void hits_to_findings(struct scan_ctx *c, int *spam_score)
@@ -951,8 +883,11 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	if (m.root == NULL)
 		goto policy; /* arena exhausted before the root: limit finding */
 
-	if (env == NULL || env->mail_from == NULL)
-		env = envelope_from_headers(c, m.root);
+	if (env == NULL || env->mail_from == NULL) {
+		scan_envelope_from_headers(m.root, c->arena, &c->env, c->rcpt,
+					   MAX_ENV_RCPT);
+		env = &c->env;
+	}
 
 	scan_explain(v, "parse: %u MIME parts\n", m.nparts);
 	rc = scan_tree(c, &m);
@@ -974,8 +909,11 @@ policy:;
 		.subject = c->subject,
 		.keyword_score = v->spam_score,
 	};
-	if (env == NULL)
-		env = envelope_from_headers(c, &(struct mime_part){0});
+	if (env == NULL) { /* no tree at all: an empty envelope */
+		memset(&c->env, 0, sizeof(c->env));
+		c->env.mail_from = "";
+		env = &c->env;
+	}
 	scan_policy_apply(c->e->cfg, env, &in, v);
 	keep_reported_findings(v, scan_config_limits(c->e->cfg)->findings);
 	v->scan_us = now_us() - t0;
