@@ -1,7 +1,8 @@
 /*
- * scan/policy_int.h - private to scan/policy_conf.c (loader) and
- * scan/policy.c (engine): the precomputed, read-only form of the scan
- * configuration. Everything lives in the config's pool and is freed with
+ * scan/policy_int.h - private to scan/config.c and scan/policy_conf.c
+ * (loader) and scan/policy.c (engine): the precomputed, read-only form of
+ * the scan configuration, and the loader state and helpers the two loader
+ * files share. Everything lives in the config's pool and is freed with
  * it. Not for other modules: use scan/policy.h.
  */
 #ifndef SLUICE_SCAN_POLICY_INT_H
@@ -172,6 +173,64 @@ struct scan_config {
 	size_t npolicies;
 	struct scan_route def_route;    /* "default" -> default policy */
 };
+
+/* ---- Loader (config.c, policy_conf.c); start-up only, not thread-safe -- */
+
+struct loader {
+	struct scan_config *c;
+	const char *dir; /* config file's directory, pool */
+	char *err;
+	size_t errsz;
+};
+
+/* Pool of cfg: zeroed memory that lives until scan_config_free(); NULL
+ * when out of memory. pol_array: n elements of sz, n may be 0 (returns a
+ * valid pointer), NULL on overflow. */
+void *pol_alloc(struct scan_config *c, size_t n);
+void *pol_array(struct scan_config *c, size_t n, size_t sz);
+char *pol_strdup(struct scan_config *c, const char *s);
+
+/* Write "out of memory" into l->err; returns -ENOMEM. */
+int pol_oom(struct loader *l);
+#define OOM(l) pol_oom(l)
+/* "FILE:LINE: message" for node into l->err; returns -EINVAL. */
+#define ERR(l, node, ...) conf_error((node), (l)->err, (l)->errsz, __VA_ARGS__)
+
+/* The helpers below return 0 or a negative errno with l->err filled in. */
+
+/* Check s, a name of what (route, policy, group, ...): 1 to 63 letters,
+ * digits, '-', '_', '.'. pol_get_ident: read the string node n, check it
+ * and copy it into the pool (*out). */
+int pol_check_ident(struct loader *l, const struct conf_node *n,
+		    const char *what, const char *s);
+int pol_get_ident(struct loader *l, const struct conf_node *n,
+		  const char *what, const char **out);
+
+/* Optional size key of map m, min..max: keeps *out when absent. */
+int pol_opt_size(struct loader *l, const struct conf_node *m,
+		 const char *key, const char *what, uint64_t min,
+		 uint64_t max, uint64_t *out);
+
+/* List of address patterns n into *out (pool). allow_groups: "@name" of
+ * groups defined so far is allowed; domains_only (internal_domains):
+ * domain globs only, no addresses and no groups. */
+int pol_parse_pats(struct loader *l, const struct conf_node *n,
+		   const char *what, bool allow_groups, bool domains_only,
+		   struct pol_pats *out);
+
+/* Template text s: refuses unknown %VARIABLES% and text of SCAN_TEXT_MAX
+ * or more. pol_find_template: the template called name (configured or
+ * built-in), NULL when none; borrows from c. */
+int pol_check_template(struct loader *l, const struct conf_node *n,
+		       const char *what, const char *s);
+const struct pol_template *pol_find_template(const struct scan_config *c,
+					     const char *name);
+
+/* policy_conf.c: policies (m: the `policies` map or NULL; adds the
+ * built-in default policy when none is called "default"), then routes
+ * (n: the `routes` list or NULL; needs the policies). */
+int pol_load_policies(struct loader *l, const struct conf_node *m);
+int pol_load_routes(struct loader *l, const struct conf_node *n);
 
 /* Template variables (policy.c); used by the loader to validate. */
 int pol_template_var_known(const char *name, size_t len);
