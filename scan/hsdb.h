@@ -47,6 +47,9 @@
  * and temporary files older than an hour. A cache directory that cannot
  * be created or written is not an error: the database is built, the
  * builder's diag (scan_rules_set_diag) gets one warning.
+ *
+ * Files: scan/hsdb.c (build, scratch, scan), scan/hsdb_cache.c (the
+ * cache), scan/hsdb_int.h (their shared layout; private to the two).
  */
 #ifndef SLUICE_SCAN_HSDB_H
 #define SLUICE_SCAN_HSDB_H

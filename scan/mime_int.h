@@ -1,6 +1,6 @@
 /*
- * scan/mime_int.h - helpers shared by header.c and mime.c. Private to
- * those two files; not part of the scan library's interface.
+ * scan/mime_int.h - helpers shared by header.c, mime_param.c and mime.c.
+ * Private to those files; not part of the scan library's interface.
  */
 #ifndef SLUICE_SCAN_MIME_INT_H
 #define SLUICE_SCAN_MIME_INT_H
@@ -9,6 +9,24 @@
 #include <stdint.h>
 
 #include "scan/mime.h"
+
+/* Longest charset name taken from an encoded word or parameter, + 1. */
+#define CHARSET_NAME_MAX 64
+
+static inline int is_wsp(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int is_fws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline uint8_t to_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
 
 /* Limits with zero fields replaced by the defaults and depth capped. */
 void mime_limits_resolve(const struct mime_limits *in,
@@ -37,5 +55,11 @@ int mime_has_encoded_word(const char *s, size_t n);
  * *had_nul is set when one was found. NULL when the arena is full. */
 char *mime_nul_to_fffd(struct scan_arena *a, const char *s, size_t n,
 		       int *had_nul);
+
+/* Decode `esc`XX hex escapes (RFC 2047 Q: '=', RFC 2231: '%'); in Q words
+ * '_' is a space. Invalid escapes are kept as written. out (room for n)
+ * gets the bytes; returns their count. */
+size_t mime_hex_unescape(const uint8_t *s, size_t n, uint8_t *out,
+			 uint8_t esc, int underscore_is_space);
 
 #endif
