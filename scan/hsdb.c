@@ -45,6 +45,12 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 
 /* ---- construction common to both paths ------------------------------- */
 
+static int is_hash(enum scan_rule_match m)
+{
+	return m == SCAN_MATCH_MD5 || m == SCAN_MATCH_SHA1 ||
+	       m == SCAN_MATCH_SHA256;
+}
+
 static int digest_len(enum scan_rule_match m)
 {
 	return m == SCAN_MATCH_MD5 ? 16 : m == SCAN_MATCH_SHA1 ? 20 : 32;
@@ -78,7 +84,7 @@ static int db_sizes(struct scan_db *db, const uint32_t count[T_N])
 	for (unsigned i = 0; i < db->nrules; i++) {
 		const struct scan_rule *r = &db->rules[i];
 
-		if (r->match == SCAN_MATCH_PATTERN)
+		if (!is_hash(r->match))
 			continue;
 		struct sizeset *z = &db->sizes[r->match - SCAN_MATCH_MD5];
 		if (r->size == UINT64_MAX)
@@ -136,7 +142,7 @@ int hsdb_finish(struct scan_db *db, const uint8_t *checks)
 		m->len = r->min_len == r->max_len ? r->min_len : UINT32_MAX;
 		m->check = checks[i];
 		m->eof = r->offset == SCAN_OFFSET_EOF;
-		if (r->match != SCAN_MATCH_PATTERN)
+		if (is_hash(r->match))
 			count[r->match - SCAN_MATCH_MD5]++;
 	}
 	for (int t = 0; t < T_N; t++) {
@@ -153,7 +159,7 @@ int hsdb_finish(struct scan_db *db, const uint8_t *checks)
 	for (unsigned i = 0; i < db->nrules; i++) {
 		const struct scan_rule *r = &db->rules[i];
 
-		if (r->match == SCAN_MATCH_PATTERN)
+		if (!is_hash(r->match))
 			continue;
 		struct htab *t = &db->tab[r->match - SCAN_MATCH_MD5];
 		uint64_t k = digest_key(r->digest);
@@ -206,6 +212,13 @@ static int db_copy_rules(struct scan_db *db, struct scan_rules *rules,
 		struct scan_rule *d = &db->rules[i];
 
 		*d = *r;
+		if (r->kind == SCAN_RULE_TERM) {
+			/* only signatures are dropped: a rule and its terms
+			 * stay contiguous */
+			if (i < 1u + r->term || bid[i - 1 - r->term] != r->owner)
+				abort();
+			d->owner = i - 1 - r->term;
+		}
 		d->name = p;
 		p = stpcpy(p, r->name) + 1;
 		if (r->class_name) {
@@ -257,8 +270,15 @@ static int db_compile(struct scan_db *db, struct scan_rules *rules,
 		    (unsigned)cerr->expression < n) {
 			const struct scan_rule *r =
 				&db->rules[ids[cerr->expression]];
-			set_err(err, errsz, "%s:%u: rule '%s': %s", r->file,
-				r->line, r->name, cerr->message);
+			if (r->kind == SCAN_RULE_TERM)
+				set_err(err, errsz, "%s:%u: rule '%s': term "
+					"'%.64s': %s", r->file, r->line,
+					db->rules[r->owner].name, r->name,
+					cerr->message);
+			else
+				set_err(err, errsz, "%s:%u: rule '%s': %s",
+					r->file, r->line, r->name,
+					cerr->message);
 		} else {
 			set_err(err, errsz, "Hyperscan: %s",
 				cerr ? cerr->message : "compile failed");

@@ -25,7 +25,7 @@
 #define DB_MAGIC "SLUICEDB"
 /* Bump when the file layout, struct db_rec, or the translation of
  * signatures and rules changes meaning. */
-#define DB_FORMAT 2u
+#define DB_FORMAT 3u /* 3: keyword expressions (owner, role, term, ...) */
 /* Cache files kept per directory: the current one and the newest other
  * (a rollback to the previous generation still starts from the cache). */
 #define CACHE_KEEP 2
@@ -36,6 +36,8 @@ struct db_rec {
 	uint32_t kind, match, where, line, offset, check, min_len, max_len;
 	uint32_t name, class_name, file;
 	int32_t score, target;
+	uint32_t owner;
+	uint8_t role, term, nterms, min_any;
 	uint32_t pad;
 	uint64_t off, shift, size;
 	uint8_t digest[32];
@@ -160,6 +162,11 @@ int hsdb_cache_write(const struct scan_db *db, const char *dir,
 		rec.shift = r->shift;
 		rec.size = r->size;
 		memcpy(rec.digest, r->digest, 32);
+		rec.owner = r->owner;
+		rec.role = r->role;
+		rec.term = r->term;
+		rec.nterms = r->nterms;
+		rec.min_any = r->min_any;
 		wput(&w, &rec, sizeof rec);
 	}
 	u32 = nnotes;
@@ -457,6 +464,45 @@ static int notes_read(struct rbuf *r, struct notes *nt)
 	return 0;
 }
 
+/* The keyword expressions of a loaded rule table hold together: each
+ * LOGIC rule is a content rule followed by exactly its terms, each TERM
+ * record belongs to the LOGIC rule just before its run, and no other
+ * record carries term fields (scan.c indexes by them). */
+static int logic_ok(const struct scan_db *db)
+{
+	for (uint32_t i = 0; i < db->nrules; i++) {
+		const struct scan_rule *d = &db->rules[i];
+
+		if (d->match == SCAN_MATCH_LOGIC) {
+			unsigned nany = 0, nall = 0;
+
+			if (d->kind != SCAN_RULE_CONTENT || d->nterms == 0 ||
+			    d->nterms > SCAN_RULE_MAX_TERMS ||
+			    d->nterms >= db->nrules - i)
+				return 0;
+			for (uint32_t k = 0; k < d->nterms; k++) {
+				const struct scan_rule *t = &db->rules[i + 1 + k];
+
+				if (t->kind != SCAN_RULE_TERM || t->owner != i ||
+				    t->term != k || t->role > SCAN_TERM_NOT ||
+				    t->match != SCAN_MATCH_PATTERN)
+					return 0;
+				nany += t->role == SCAN_TERM_ANY;
+				nall += t->role == SCAN_TERM_ALL;
+			}
+			if (nall + nany == 0 || d->min_any > nany ||
+			    (nany > 0 && d->min_any == 0))
+				return 0;
+			i += d->nterms;
+			continue;
+		}
+		/* a term outside its rule's run, or a stray LOGIC kind */
+		if (d->kind == SCAN_RULE_TERM || d->nterms != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* Load and verify a cache file into db (whose key is set); replay its
  * notes into rules and mark the file as recently used. 0 or -errno; on
  * error db may hold partial state that scan_db_free() releases. */
@@ -514,8 +560,8 @@ int hsdb_cache_load(struct scan_db *db, const char *dir,
 		struct db_rec rec;
 		struct scan_rule *d = &db->rules[i];
 
-		if (rget(&r, &rec, sizeof rec) || rec.kind > SCAN_RULE_SPAM ||
-		    rec.match > SCAN_MATCH_SHA256 ||
+		if (rget(&r, &rec, sizeof rec) || rec.kind > SCAN_RULE_TERM ||
+		    rec.match > SCAN_MATCH_LOGIC ||
 		    rec.offset > SCAN_OFFSET_EOF ||
 		    rec.check > SCAN_RULE_CHECK_SOM ||
 		    (rec.where & ~(unsigned)SCAN_WHERE_ANY) || rec.where == 0 ||
@@ -541,7 +587,16 @@ int hsdb_cache_load(struct scan_db *db, const char *dir,
 		d->shift = rec.shift;
 		d->size = rec.size;
 		memcpy(d->digest, rec.digest, 32);
+		d->owner = rec.owner;
+		d->role = rec.role;
+		d->term = rec.term;
+		d->nterms = rec.nterms;
+		d->min_any = rec.min_any;
 		checks[i] = (uint8_t)rec.check;
+	}
+	if (!logic_ok(db)) {
+		free(checks);
+		goto out;
 	}
 	rc = notes_read(&r, &nt);
 	if (rc != 0) {

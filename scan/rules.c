@@ -213,23 +213,23 @@ static int is_word(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Build the Hyperscan expression of a content/spam definition. */
-static char *def_expr(const struct scan_rule_def *d)
+/* Build the Hyperscan expression of a keyword or regex. */
+static char *def_expr(const char *pattern, unsigned flags)
 {
-	const unsigned char *p = (const unsigned char *)d->pattern;
-	size_t n = strlen(d->pattern);
+	const unsigned char *p = (const unsigned char *)pattern;
+	size_t n = strlen(pattern);
 	char *e = malloc(n * 4 + 16), *o = e;
 
 	if (e == NULL)
 		return NULL;
-	if (d->flags & SCAN_RULE_REGEX) {
-		if (d->flags & SCAN_RULE_WORD)
-			o += sprintf(o, "\\b(?:%s)\\b", d->pattern);
+	if (flags & SCAN_RULE_REGEX) {
+		if (flags & SCAN_RULE_WORD)
+			o += sprintf(o, "\\b(?:%s)\\b", pattern);
 		else
-			o += sprintf(o, "%s", d->pattern);
+			o += sprintf(o, "%s", pattern);
 		return e;
 	}
-	if ((d->flags & SCAN_RULE_WORD) && is_word(p[0]))
+	if ((flags & SCAN_RULE_WORD) && is_word(p[0]))
 		o += sprintf(o, "\\b");
 	for (size_t i = 0; i < n; i++) {
 		if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
@@ -238,7 +238,7 @@ static char *def_expr(const struct scan_rule_def *d)
 		else
 			o += sprintf(o, "\\x%02x", p[i]);
 	}
-	if ((d->flags & SCAN_RULE_WORD) && is_word(p[n - 1]))
+	if ((flags & SCAN_RULE_WORD) && is_word(p[n - 1]))
 		o += sprintf(o, "\\b");
 	*o = '\0';
 	return e;
@@ -268,13 +268,157 @@ static int hs_validate(const struct scan_rule_expr *x, char *msg, size_t msz)
 	return -EINVAL;
 }
 
+/* Append a record for a keyword or regex: kind, where, file and line
+ * from d, name and pattern as given. The record is the builder's on
+ * success; 0 or -ENOMEM (nothing added). */
+static int push_pattern(struct scan_rules *r, const struct scan_rule_def *d,
+			enum scan_rule_kind kind, const char *name,
+			const char *pattern, unsigned flags)
+{
+	struct scan_rule_expr *x;
+	struct scan_rule *ru = rules_push(r, &x);
+	int literal = !(flags & SCAN_RULE_REGEX);
+
+	if (ru == NULL)
+		return -ENOMEM;
+	ru->kind = kind;
+	ru->match = SCAN_MATCH_PATTERN;
+	ru->where = d->where ? d->where : SCAN_WHERE_ANY;
+	ru->score = kind == SCAN_RULE_SPAM ? d->score : 0;
+	ru->line = d->line;
+	ru->target_type = -1;
+	/* a literal's length is known (\b is zero-width): hits get a start */
+	ru->min_len = literal ? (uint32_t)strlen(pattern) : 0;
+	ru->max_len = literal ? ru->min_len : UINT32_MAX;
+	ru->size = UINT64_MAX;
+	ru->name = strdup(name);
+	ru->file = strdup(d->file ? d->file : "(config)");
+	if (kind == SCAN_RULE_CONTENT)
+		ru->class_name = strdup(d->class_name);
+	x->expr = def_expr(pattern, flags);
+	x->hs_flags = HS_FLAG_SINGLEMATCH |
+		      ((flags & SCAN_RULE_CASELESS) ? HS_FLAG_CASELESS : 0);
+	if (ru->name == NULL || ru->file == NULL || x->expr == NULL ||
+	    (kind == SCAN_RULE_CONTENT && ru->class_name == NULL)) {
+		pop_rule(r);
+		return -ENOMEM;
+	}
+	/* no literal can fail Hyperscan; regexes are checked by
+	 * scan_rules_validate() when the database is compiled */
+	return 0;
+}
+
+/* Check the terms of a keyword expression. 0 or -EINVAL (err set). */
+static int check_terms(const struct scan_rule_def *d, unsigned known,
+		       unsigned *nany, char *err, size_t errsz)
+{
+	unsigned nall = 0;
+
+	*nany = 0;
+	if (d->kind != SCAN_RULE_CONTENT) {
+		errf(err, errsz, d, "keyword expressions (terms) are for "
+			 "content rules only");
+		return -EINVAL;
+	}
+	if (d->pattern != NULL && d->pattern[0] != '\0') {
+		errf(err, errsz, d, "give either a pattern or terms, not both");
+		return -EINVAL;
+	}
+	if (d->terms == NULL || d->nterms > SCAN_RULE_MAX_TERMS) {
+		errf(err, errsz, d, "%u terms; use 1 to %d", d->nterms,
+		     SCAN_RULE_MAX_TERMS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < d->nterms; i++) {
+		const struct scan_term_def *t = &d->terms[i];
+
+		if (t->pattern == NULL || t->pattern[0] == '\0') {
+			errf(err, errsz, d, "term %u: empty pattern", i + 1);
+			return -EINVAL;
+		}
+		if (t->flags & ~known) {
+			errf(err, errsz, d, "term %u: unknown flags %#x", i + 1,
+			     t->flags & ~known);
+			return -EINVAL;
+		}
+		switch (t->role) {
+		case SCAN_TERM_ALL:
+			nall++;
+			break;
+		case SCAN_TERM_ANY:
+			(*nany)++;
+			break;
+		case SCAN_TERM_NOT:
+			break;
+		default:
+			errf(err, errsz, d, "term %u: unknown role %d", i + 1,
+			     (int)t->role);
+			return -EINVAL;
+		}
+	}
+	if (nall + *nany == 0) {
+		errf(err, errsz, d, "needs at least one 'all' or 'any' term "
+			 "('not' terms alone would match every message)");
+		return -EINVAL;
+	}
+	if (d->min_any > *nany) {
+		errf(err, errsz, d, "min %u but only %u 'any' terms",
+		     d->min_any, *nany);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Add a keyword expression: its LOGIC record, then one TERM record per
+ * term. 0 or -ENOMEM (nothing added). */
+static int add_logic(struct scan_rules *r, const struct scan_rule_def *d,
+		     unsigned nany)
+{
+	unsigned first = r->n;
+	struct scan_rule_expr *x;
+	struct scan_rule *ru = rules_push(r, &x);
+
+	if (ru == NULL)
+		return -ENOMEM;
+	ru->kind = SCAN_RULE_CONTENT;
+	ru->match = SCAN_MATCH_LOGIC;
+	ru->where = d->where ? d->where : SCAN_WHERE_ANY;
+	ru->line = d->line;
+	ru->target_type = -1;
+	ru->max_len = UINT32_MAX;
+	ru->size = UINT64_MAX;
+	ru->nterms = (uint8_t)d->nterms;
+	ru->min_any = (uint8_t)(nany == 0 ? 0 : d->min_any ? d->min_any : 1);
+	ru->name = strdup(d->name);
+	ru->file = strdup(d->file ? d->file : "(config)");
+	ru->class_name = strdup(d->class_name);
+	if (ru->name == NULL || ru->file == NULL || ru->class_name == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < d->nterms; i++) {
+		const struct scan_term_def *t = &d->terms[i];
+
+		if (push_pattern(r, d, SCAN_RULE_TERM, t->pattern, t->pattern,
+				 t->flags) != 0)
+			goto nomem;
+		ru = &r->rules[r->n - 1];
+		ru->owner = first;
+		ru->role = (uint8_t)t->role;
+		ru->term = (uint8_t)i;
+	}
+	return 0;
+nomem:
+	while (r->n > first)
+		pop_rule(r);
+	return -ENOMEM;
+}
+
 int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 		   char *err, size_t errsz)
 {
 	const unsigned known = SCAN_RULE_CASELESS | SCAN_RULE_WORD |
 			       SCAN_RULE_REGEX;
-	struct scan_rule *ru;
-	struct scan_rule_expr *x;
+	unsigned nany = 0;
+	int rc;
 
 	if (errsz > 0)
 		err[0] = '\0';
@@ -283,8 +427,8 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 			 "added; virus signatures come from signature files");
 		return -EINVAL;
 	}
-	if (d->name == NULL || d->name[0] == '\0' || d->pattern == NULL ||
-	    d->pattern[0] == '\0') {
+	if (d->name == NULL || d->name[0] == '\0' ||
+	    (d->nterms == 0 && (d->pattern == NULL || d->pattern[0] == '\0'))) {
 		errf(err, errsz, d, "needs a name and a non-empty pattern");
 		return -EINVAL;
 	}
@@ -301,6 +445,9 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 		errf(err, errsz, d, "content rule needs a class");
 		return -EINVAL;
 	}
+	if (d->nterms > 0 &&
+	    (rc = check_terms(d, known, &nany, err, errsz)) != 0)
+		return rc;
 	for (unsigned i = 0; i < r->n; i++) {
 		const struct scan_rule *o = &r->rules[i];
 
@@ -311,48 +458,35 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 		}
 	}
 
-	ru = rules_push(r, &x);
-	if (ru == NULL)
-		goto nomem;
-	ru->kind = d->kind;
-	ru->match = SCAN_MATCH_PATTERN;
-	ru->where = d->where ? d->where : SCAN_WHERE_ANY;
-	ru->score = d->kind == SCAN_RULE_SPAM ? d->score : 0;
-	ru->line = d->line;
-	ru->target_type = -1;
-	/* a literal's length is known (\b is zero-width): hits get a start */
-	ru->min_len = (d->flags & SCAN_RULE_REGEX) ? 0 : (uint32_t)strlen(d->pattern);
-	ru->max_len = (d->flags & SCAN_RULE_REGEX) ? UINT32_MAX : ru->min_len;
-	ru->size = UINT64_MAX;
-	ru->name = strdup(d->name);
-	ru->file = strdup(d->file ? d->file : "(config)");
-	if (d->kind == SCAN_RULE_CONTENT)
-		ru->class_name = strdup(d->class_name);
-	x->expr = def_expr(d);
-	x->hs_flags = HS_FLAG_SINGLEMATCH |
-		      ((d->flags & SCAN_RULE_CASELESS) ? HS_FLAG_CASELESS : 0);
-	if (ru->name == NULL || ru->file == NULL || x->expr == NULL ||
-	    (d->kind == SCAN_RULE_CONTENT && ru->class_name == NULL)) {
-		pop_rule(r);
-		goto nomem;
+	rc = d->nterms > 0 ? add_logic(r, d, nany)
+			   : push_pattern(r, d, d->kind, d->name, d->pattern,
+					  d->flags);
+	if (rc != 0) {
+		errf(err, errsz, d, "out of memory");
+		return -ENOMEM;
 	}
-	/* no literal can fail Hyperscan; regexes are checked by
-	 * scan_rules_validate() when the database is compiled */
 
 	src_bytes(r, "R", 1);
 	src_u64(r, (uint64_t)d->kind);
 	src_u64(r, d->flags);
-	src_u64(r, ru->where);
-	src_u64(r, (uint64_t)(int64_t)ru->score);
+	src_u64(r, d->where ? d->where : SCAN_WHERE_ANY);
+	src_u64(r, (uint64_t)(int64_t)(d->kind == SCAN_RULE_SPAM ? d->score : 0));
 	src_u64(r, d->line);
 	src_str(r, d->name);
-	src_str(r, d->pattern);
+	src_str(r, d->nterms > 0 ? NULL : d->pattern);
 	src_str(r, d->kind == SCAN_RULE_CONTENT ? d->class_name : NULL);
 	src_str(r, d->file);
+	if (d->nterms > 0) {
+		src_bytes(r, "T", 1);
+		src_u64(r, d->nterms);
+		src_u64(r, d->min_any);
+		for (unsigned i = 0; i < d->nterms; i++) {
+			src_u64(r, (uint64_t)d->terms[i].role);
+			src_u64(r, d->terms[i].flags);
+			src_str(r, d->terms[i].pattern);
+		}
+	}
 	return 0;
-nomem:
-	errf(err, errsz, d, "out of memory");
-	return -ENOMEM;
 }
 
 /* ---- signature files ---------------------------------------------------- */
@@ -775,6 +909,15 @@ int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz)
 		if (hs_validate(&r->exprs[i], msg, sizeof msg) == 0) {
 			r->hs_state[i] = HS_OK;
 			continue;
+		}
+		if (ru->kind == SCAN_RULE_TERM) {
+			/* configuration error, named after its rule */
+			if (errsz > 0)
+				snprintf(err, errsz, "%s:%u: content rule '%s': "
+					 "term '%.64s': bad pattern: %s",
+					 ru->file, ru->line,
+					 r->rules[ru->owner].name, ru->name, msg);
+			return -EINVAL;
 		}
 		if (ru->kind != SCAN_RULE_VIRUS) {
 			/* configuration error: stays unchecked, fails again */

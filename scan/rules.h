@@ -21,6 +21,8 @@ enum scan_rule_kind {
 	SCAN_RULE_VIRUS,   /* ClamAV body or hash signature */
 	SCAN_RULE_CONTENT, /* content rule: keyword or regex, with a class */
 	SCAN_RULE_SPAM,    /* weighted spam keyword */
+	SCAN_RULE_TERM,    /* hidden: one term of a keyword expression (a
+			      content rule with terms); never a finding */
 };
 
 /* Where a rule applies: bitmask over the buffers the pipeline scans. */
@@ -40,8 +42,28 @@ enum {
 					 otherwise a literal keyword */
 };
 
+/* Role of a term in a keyword expression. */
+enum scan_term_role {
+	SCAN_TERM_ALL, /* must match */
+	SCAN_TERM_ANY, /* at least min_any distinct ANY terms must match */
+	SCAN_TERM_NOT, /* must not match */
+};
+
+#define SCAN_RULE_MAX_TERMS 32
+
+/* One term of a keyword expression. Borrowed, like the definition. */
+struct scan_term_def {
+	enum scan_term_role role;
+	const char *pattern;     /* keyword or regex (see SCAN_RULE_REGEX) */
+	unsigned flags;          /* SCAN_RULE_*, resolved: no inheritance */
+};
+
 /* A content or spam rule as written in the configuration. Borrowed: the
- * builder copies what it keeps. */
+ * builder copies what it keeps. A content rule is either one pattern
+ * (pattern, flags) or a keyword expression (nterms > 0, pattern NULL):
+ * it fires when every ALL term matched, at least min_any distinct ANY
+ * terms matched (when there are ANY terms) and no NOT term matched,
+ * anywhere in the message within `where`. */
 struct scan_rule_def {
 	enum scan_rule_kind kind;
 	const char *name;        /* unique within its kind */
@@ -53,6 +75,10 @@ struct scan_rule_def {
 				    maps to an action, e.g. "block" */
 	const char *file;        /* where it was written, for messages */
 	unsigned line;
+	/* keyword expression (content rules only); nterms 0: none */
+	const struct scan_term_def *terms;
+	unsigned nterms;         /* 0..SCAN_RULE_MAX_TERMS */
+	unsigned min_any;        /* 0 means 1; at most the ANY term count */
 };
 
 /* ---- Rule records as the compiled database reports them ---------------- */
@@ -62,6 +88,8 @@ enum scan_rule_match {
 	SCAN_MATCH_MD5,     /* hash signatures: digest of the whole leaf */
 	SCAN_MATCH_SHA1,
 	SCAN_MATCH_SHA256,
+	SCAN_MATCH_LOGIC,   /* keyword expression: no expression of its own;
+			       evaluated from its terms' hits */
 };
 
 /* Offset constraint of a body signature: where the match must start. */
@@ -96,6 +124,16 @@ struct scan_rule {
 	/* hash signatures */
 	uint64_t size;             /* leaf size, UINT64_MAX = any size */
 	uint8_t digest[32];        /* 16/20/32 bytes used by match type */
+	/* Keyword expressions: a SCAN_MATCH_LOGIC content rule with id L is
+	 * followed by its nterms SCAN_RULE_TERM records, ids L+1 .. L+nterms
+	 * in term order (a database keeps them contiguous). A term record's
+	 * name is its pattern as written; where, file and line are the
+	 * rule's; class_name is NULL. */
+	uint32_t owner;            /* TERM: id of its LOGIC rule */
+	uint8_t role;              /* TERM: enum scan_term_role */
+	uint8_t term;              /* TERM: index, 0 .. nterms-1 */
+	uint8_t nterms;            /* LOGIC: number of terms */
+	uint8_t min_any;           /* LOGIC: ANY terms needed; 0: no ANY */
 };
 
 /* ---- Builder: collects one rule generation ---------------------------- */
@@ -132,9 +170,16 @@ void scan_rules_free(struct scan_rules *r);
  * (fields, flags, duplicate names); whether Hyperscan accepts a regex is
  * checked by scan_db_build() when it compiles (not when it loads from the
  * cache), which then fails naming the rule.
+ * A keyword expression (def->nterms > 0, content rules only, pattern
+ * NULL) adds one SCAN_MATCH_LOGIC record and then one SCAN_RULE_TERM
+ * record per term, each compiled like a pattern with its own flags and
+ * the rule's where; it needs at least one ALL or ANY term, at most
+ * SCAN_RULE_MAX_TERMS terms, and min_any <= the ANY term count (0 when
+ * there is none).
  * Returns 0, or -EINVAL (bad definition), -EEXIST (name already used by a
  * rule of the same kind), -ENOMEM; on error err (if errsz > 0) holds
- * "file:line: content rule 'name': reason" ("spam rule" for spam). */
+ * "file:line: content rule 'name': reason" ("spam rule" for spam), and
+ * nothing was added. */
 int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
 		   char *err, size_t errsz);
 
@@ -198,7 +243,8 @@ struct scan_rule_expr {
 	enum scan_rule_check check;
 };
 
-/* The expression of rule id, or NULL for hash signatures. */
+/* The expression of rule id, or NULL for hash signatures and
+ * SCAN_MATCH_LOGIC rules. */
 const struct scan_rule_expr *scan_rules_expr(const struct scan_rules *r,
 					     unsigned id);
 
@@ -208,7 +254,8 @@ const struct scan_rule_expr *scan_rules_expr(const struct scan_rules *r,
  * counted (see scan_rules_load_sigfile) and kept as a note; then
  * scan_rules_rejected() says 1 for it. A rejected content or spam rule is
  * a configuration error: returns -EINVAL with err = "file:line: content
- * rule 'name': bad pattern: reason" ("spam rule"), and the next call
+ * rule 'name': bad pattern: reason" ("spam rule"; for a term: "content
+ * rule 'name': term 'pattern': bad pattern: reason"), and the next call
  * checks it again. Returns 0, -EINVAL, or -ENOMEM. Each rejection is
  * reported once per builder. Costs one Hyperscan parse per new rule. */
 int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz);

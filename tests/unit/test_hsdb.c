@@ -234,16 +234,16 @@ static void test_content_and_spam(void)
 {
 	static const struct scan_rule_def defs[] = {
 		{ SCAN_RULE_CONTENT, "conf", "confidential", SCAN_RULE_CASELESS |
-		  SCAN_RULE_WORD, 0, 0, "block", "r.conf", 1 },
+		  SCAN_RULE_WORD, 0, 0, "block", "r.conf", 1, NULL, 0, 0 },
 		{ SCAN_RULE_CONTENT, "acct", "acct[0-9]{6}", SCAN_RULE_REGEX,
 		  SCAN_WHERE_BODY | SCAN_WHERE_ATTACHMENT, 0, "quarantine",
-		  "r.conf", 2 },
+		  "r.conf", 2, NULL, 0, 0 },
 		{ SCAN_RULE_SPAM, "pills", "cheap pills", SCAN_RULE_CASELESS,
-		  SCAN_WHERE_SUBJECT, 5, NULL, "s.conf", 1 },
+		  SCAN_WHERE_SUBJECT, 5, NULL, "s.conf", 1, NULL, 0, 0 },
 		{ SCAN_RULE_SPAM, "win", "win", SCAN_RULE_WORD, 0, 2, NULL,
-		  "s.conf", 2 },
+		  "s.conf", 2, NULL, 0, 0 },
 		{ SCAN_RULE_SPAM, "newsletter", "unsubscribe", 0,
-		  SCAN_WHERE_BODY, -3, NULL, "s.conf", 3 },
+		  SCAN_WHERE_BODY, -3, NULL, "s.conf", 3, NULL, 0, 0 },
 	};
 	static const struct {
 		const char *data;
@@ -408,7 +408,7 @@ static void test_hit_bound(void)
 	for (int i = 0; i < 300; i++) {
 		snprintf(names[i], sizeof names[i], "k%03d", i);
 		struct scan_rule_def d = { SCAN_RULE_SPAM, names[i], names[i],
-					   0, 0, 1, NULL, "s", (unsigned)i };
+					   0, 0, 1, NULL, "s", (unsigned)i, NULL, 0, 0 };
 		scan_rules_add(r, &d, err, sizeof err);
 		dl += (size_t)snprintf(data + dl, sizeof data - dl, "%s ",
 				       names[i]);
@@ -483,7 +483,7 @@ static struct scan_rules *big_rules(void)
 	snprintf(path, sizeof path, "%s/big.hsb", tmpdir);
 	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, quiet, NULL), 2000);
 	struct scan_rule_def d = { SCAN_RULE_SPAM, "kw", "free money",
-				   SCAN_RULE_CASELESS, 0, 3, NULL, "s", 1 };
+				   SCAN_RULE_CASELESS, 0, 3, NULL, "s", 1, NULL, 0, 0 };
 	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
 	free(ndb);
 	free(hsb);
@@ -590,7 +590,7 @@ static void test_cache_round_trip(void)
 	write_file("small.ndb", small_ndb, strlen(small_ndb));
 	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, quiet, NULL), 2);
 	struct scan_rule_def kd = { SCAN_RULE_SPAM, "kw", "free money",
-				    SCAN_RULE_CASELESS, 0, 3, NULL, "s", 1 };
+				    SCAN_RULE_CASELESS, 0, 3, NULL, "s", 1, NULL, 0, 0 };
 	scan_rules_add(r, &kd, err, sizeof err);
 	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
 	probe(db, cold, sizeof cold);
@@ -631,7 +631,7 @@ static void test_cache_round_trip(void)
 	unsigned small = scan_db_rule_count(db);
 	scan_db_free(db);
 	struct scan_rule_def d = { SCAN_RULE_SPAM, "kw2", "other", 0, 0, 1,
-				   NULL, "s", 2 };
+				   NULL, "s", 2, NULL, 0, 0 };
 	scan_rules_add(r, &d, err, sizeof err);
 	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
 	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);
@@ -648,7 +648,7 @@ static void test_compile_error_names_rule(void)
 	struct scan_rules *r = scan_rules_create();
 	struct scan_rule_def d = { SCAN_RULE_CONTENT, "badre", "a(?<=b)c",
 				   SCAN_RULE_REGEX, 0, 0, "block", "rules.conf",
-				   42 };
+				   42, NULL, 0, 0 };
 	char err[256], cdir[512];
 	struct scan_db *db = NULL;
 
@@ -829,7 +829,7 @@ static void test_cache_dir(void)
 	struct scan_db *db = NULL;
 	struct scan_rules *r = scan_rules_create();
 	struct scan_rule_def d = { SCAN_RULE_SPAM, "kw", "free money", 0, 0, 3,
-				   NULL, "s", 1 };
+				   NULL, "s", 1, NULL, 0, 0 };
 	struct stat sb;
 	uint8_t key[32];
 
@@ -876,7 +876,7 @@ static void test_cache_dir(void)
 	touch_old(cdir, "sluice-notes.txt", 99999);
 	/* the current generation (key) is newer than all of them */
 	struct scan_rule_def d2 = { SCAN_RULE_SPAM, "kw2", "other", 0, 0, 1,
-				    NULL, "s", 2 };
+				    NULL, "s", 2, NULL, 0, 0 };
 	CHECK_EQ_INT(scan_rules_add(r, &d2, err, sizeof err), 0);
 	CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
 	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);
@@ -904,7 +904,7 @@ static void test_cache_dir(void)
 	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 1);
 	scan_db_free(db);
 	struct scan_rule_def d3 = { SCAN_RULE_SPAM, "kw3", "third", 0, 0, 1,
-				    NULL, "s", 3 };
+				    NULL, "s", 3, NULL, 0, 0 };
 	CHECK_EQ_INT(scan_rules_add(r1, &d3, err, sizeof err), 0);
 	CHECK_EQ_INT(scan_db_build(r1, cdir, &db, err, sizeof err), 0);
 	CHECK_EQ_INT(scan_db_loaded_from_cache(db), 0);

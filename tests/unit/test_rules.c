@@ -33,29 +33,29 @@ static const struct {
 	const char *err; /* expected error text (prefix), NULL on success */
 } add_rows[] = {
 	{ { SCAN_RULE_CONTENT, "c1", "confidential", SCAN_RULE_CASELESS, 0, 0,
-	    "block", "rules.conf", 3 }, 0, NULL },
+	    "block", "rules.conf", 3, NULL, 0, 0 }, 0, NULL },
 	{ { SCAN_RULE_SPAM, "s1", "cheap pills", 0, SCAN_WHERE_SUBJECT, 4, NULL,
-	    "spam.conf", 7 }, 0, NULL },
+	    "spam.conf", 7, NULL, 0, 0 }, 0, NULL },
 	{ { SCAN_RULE_SPAM, "s2", "v[i1]agra", SCAN_RULE_REGEX | SCAN_RULE_WORD,
-	    0, -2, NULL, "spam.conf", 8 }, 0, NULL },
+	    0, -2, NULL, "spam.conf", 8, NULL, 0, 0 }, 0, NULL },
 	{ { SCAN_RULE_CONTENT, "c1", "other", 0, 0, 0, "block", "rules.conf",
-	    9 }, -EEXIST,
+	    9, NULL, 0, 0 }, -EEXIST,
 	  "rules.conf:9: content rule 'c1': duplicate name (first at rules.conf:3)" },
 	/* same name, other kind: fine */
-	{ { SCAN_RULE_SPAM, "c1", "other", 0, 0, 1, NULL, "spam.conf", 10 }, 0,
+	{ { SCAN_RULE_SPAM, "c1", "other", 0, 0, 1, NULL, "spam.conf", 10, NULL, 0, 0 }, 0,
 	  NULL },
 	/* Hyperscan's verdict comes later (test_validate): accepted here */
 	{ { SCAN_RULE_CONTENT, "bad", "(unclosed", SCAN_RULE_REGEX, 0, 0,
-	    "block", "rules.conf", 12 }, 0, NULL },
-	{ { SCAN_RULE_CONTENT, "noclass", "x", 0, 0, 0, NULL, "rules.conf", 14 },
+	    "block", "rules.conf", 12, NULL, 0, 0 }, 0, NULL },
+	{ { SCAN_RULE_CONTENT, "noclass", "x", 0, 0, 0, NULL, "rules.conf", 14, NULL, 0, 0 },
 	  -EINVAL, "rules.conf:14: content rule 'noclass': content rule needs a class" },
-	{ { SCAN_RULE_VIRUS, "v", "x", 0, 0, 0, NULL, "rules.conf", 15 },
+	{ { SCAN_RULE_VIRUS, "v", "x", 0, 0, 0, NULL, "rules.conf", 15, NULL, 0, 0 },
 	  -EINVAL, "rules.conf:15: content rule 'v': only content and spam" },
-	{ { SCAN_RULE_CONTENT, "nopat", "", 0, 0, 0, "block", "rules.conf", 16 },
+	{ { SCAN_RULE_CONTENT, "nopat", "", 0, 0, 0, "block", "rules.conf", 16, NULL, 0, 0 },
 	  -EINVAL, "rules.conf:16: content rule 'nopat': needs a name" },
-	{ { SCAN_RULE_CONTENT, "w", "x", 0, 0x100, 0, "block", "rules.conf", 17 },
+	{ { SCAN_RULE_CONTENT, "w", "x", 0, 0x100, 0, "block", "rules.conf", 17, NULL, 0, 0 },
 	  -EINVAL, "rules.conf:17: content rule 'w': unknown where bits" },
-	{ { SCAN_RULE_CONTENT, "f", "x", 0x80, 0, 0, "block", "rules.conf", 18 },
+	{ { SCAN_RULE_CONTENT, "f", "x", 0x80, 0, 0, "block", "rules.conf", 18, NULL, 0, 0 },
 	  -EINVAL, "rules.conf:18: content rule 'f': unknown flags" },
 };
 
@@ -113,7 +113,7 @@ static void test_word_literal_edges(void)
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char name[16], err[256];
 		struct scan_rule_def d = { SCAN_RULE_SPAM, name, rows[i].pat,
-					   SCAN_RULE_WORD, 0, 1, NULL, "t", 1 };
+					   SCAN_RULE_WORD, 0, 1, NULL, "t", 1, NULL, 0, 0 };
 
 		snprintf(name, sizeof name, "w%zu", i);
 		CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
@@ -253,7 +253,7 @@ static void test_source_hash(void)
 	struct scan_rules *a = scan_rules_create(), *b = scan_rules_create(),
 			  *c = scan_rules_create();
 	struct scan_rule_def d = { SCAN_RULE_SPAM, "k", "money", 0, 0, 3, NULL,
-				   "s", 1 };
+				   "s", 1, NULL, 0, 0 };
 	uint8_t ha[32], hb[32], hc[32], h0[32];
 	char err[128];
 
@@ -270,7 +270,7 @@ static void test_source_hash(void)
 	CHECK(memcmp(ha, h0, 32) != 0);
 	/* a rejected rule does not change the hash */
 	struct scan_rule_def bad = { SCAN_RULE_SPAM, "z", "", SCAN_RULE_REGEX,
-				     0, 0, NULL, "s", 2 };
+				     0, 0, NULL, "s", 2, NULL, 0, 0 };
 	CHECK(scan_rules_add(b, &bad, err, sizeof err) < 0);
 	scan_rules_source_hash(b, hb);
 	CHECK(memcmp(ha, hb, 32) == 0);
@@ -287,24 +287,24 @@ static const struct {
 	const char *err; /* expected error text (prefix), "" on success */
 } validate_rows[] = {
 	{ { SCAN_RULE_CONTENT, "bad", "(unclosed", SCAN_RULE_REGEX, 0, 0,
-	    "block", "rules.conf", 12 }, -EINVAL,
+	    "block", "rules.conf", 12, NULL, 0, 0 }, -EINVAL,
 	  "rules.conf:12: content rule 'bad': bad pattern: Missing close "
 	  "parenthesis" },
 	{ { SCAN_RULE_SPAM, "empty", "a*", SCAN_RULE_REGEX, 0, 1, NULL,
-	    "spam.conf", 13 }, -EINVAL,
+	    "spam.conf", 13, NULL, 0, 0 }, -EINVAL,
 	  "spam.conf:13: spam rule 'empty': bad pattern: pattern can match "
 	  "the empty string" },
 	/* compiles, but matches empty: refused as before */
 	{ { SCAN_RULE_SPAM, "wb", "\\b", SCAN_RULE_REGEX, 0, 1, NULL,
-	    "spam.conf", 14 }, -EINVAL,
+	    "spam.conf", 14, NULL, 0, 0 }, -EINVAL,
 	  "spam.conf:14: spam rule 'wb': bad pattern: pattern can match the "
 	  "empty string" },
 	{ { SCAN_RULE_CONTENT, "look", "a(?<=b)c", SCAN_RULE_REGEX, 0, 0,
-	    "block", "rules.conf", 15 }, -EINVAL,
+	    "block", "rules.conf", 15, NULL, 0, 0 }, -EINVAL,
 	  "rules.conf:15: content rule 'look': bad pattern: Zero-width" },
 	{ { SCAN_RULE_SPAM, "good", "v[i1]agra", SCAN_RULE_REGEX, 0, 1, NULL,
-	    "spam.conf", 16 }, 0, "" },
-	{ { SCAN_RULE_SPAM, "lit", "a*", 0, 0, 1, NULL, "spam.conf", 17 }, 0,
+	    "spam.conf", 16, NULL, 0, 0 }, 0, "" },
+	{ { SCAN_RULE_SPAM, "lit", "a*", 0, 0, 1, NULL, "spam.conf", 17, NULL, 0, 0 }, 0,
 	  "" }, /* a literal: "a\\x2a" */
 };
 
