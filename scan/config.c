@@ -528,6 +528,131 @@ static int parse_pattern(struct loader *l, const struct conf_node *m,
 	return 0;
 }
 
+/* One term of a keyword expression: a string (keyword, the rule's
+ * caseless/word) or a map {keyword|regex, caseless, word}. */
+static int parse_term(struct loader *l, const struct conf_node *it,
+		      const char *what, bool caseless, bool word,
+		      struct scan_term_def *t)
+{
+	static const char *const tkeys[] = {"keyword", "regex", "caseless",
+		"word", NULL};
+	const struct conf_node *pn = it;
+	bool regex = false;
+	const char *pat;
+	int rc;
+	if (conf_kind(it) == CONF_MAP) {
+		const struct conf_node *kw = conf_map_get(it, "keyword");
+		const struct conf_node *re = conf_map_get(it, "regex");
+		if ((rc = conf_check_map(it, what, tkeys, l->err,
+					 l->errsz)) < 0)
+			return rc;
+		if ((kw == NULL) == (re == NULL))
+			return ERR(l, it, "%s: give exactly one of 'keyword' "
+				   "or 'regex'", what);
+		pn = kw ? kw : re;
+		regex = re != NULL;
+		if ((rc = opt_bool(l, it, "caseless", what, &caseless)) < 0 ||
+		    (rc = opt_bool(l, it, "word", what, &word)) < 0)
+			return rc;
+	} else if (conf_kind(it) != CONF_SCALAR) {
+		return ERR(l, it, "%s: expected a keyword or a map such as "
+			   "{regex: '...'}", what);
+	}
+	if ((rc = conf_get_string(pn, what, false, &pat, l->err,
+				  l->errsz)) < 0)
+		return rc;
+	if (strlen(pat) > 1024)
+		return ERR(l, pn, "%s: pattern longer than 1024 characters; "
+			   "split it", what);
+	t->pattern = pol_strdup(l->c, pat);
+	if (t->pattern == NULL)
+		return OOM(l);
+	t->flags = (caseless ? SCAN_RULE_CASELESS : 0) |
+		   (word ? SCAN_RULE_WORD : 0) | (regex ? SCAN_RULE_REGEX : 0);
+	return 0;
+}
+
+/* A keyword expression: all/any/min/not, caseless, word, where into d. */
+static int parse_terms(struct loader *l, const struct conf_node *m,
+		       struct scan_rule_def *d)
+{
+	static const struct {
+		const char *key;
+		enum scan_term_role role;
+	} lists[] = {
+		{"all", SCAN_TERM_ALL}, {"any", SCAN_TERM_ANY},
+		{"not", SCAN_TERM_NOT},
+	};
+	bool caseless = true, word = false;
+	size_t n = 0;
+	int rc;
+	if (conf_map_get(m, "keyword") != NULL ||
+	    conf_map_get(m, "regex") != NULL)
+		return ERR(l, m, "content rule '%s': give either "
+			   "'keyword'/'regex' or 'all'/'any'/'not' terms, not "
+			   "both", d->name);
+	if (conf_map_get(m, "all") == NULL && conf_map_get(m, "any") == NULL)
+		return ERR(l, m, "content rule '%s': needs 'all' or 'any' "
+			   "terms ('not' alone is not a rule: it would match "
+			   "every message)", d->name);
+	if ((rc = opt_bool(l, m, "caseless", "content rule", &caseless)) < 0 ||
+	    (rc = opt_bool(l, m, "word", "content rule", &word)) < 0)
+		return rc;
+	for (size_t i = 0; i < 3; i++) {
+		const struct conf_node *ln = conf_map_get(m, lists[i].key);
+		if (ln == NULL)
+			continue;
+		if (conf_kind(ln) != CONF_SEQ || conf_len(ln) == 0)
+			return ERR(l, ln, "content rule '%s': '%s' expects a "
+				   "non-empty list of terms, e.g. [\"invoice\", "
+				   "{regex: '...'}]", d->name, lists[i].key);
+		n += conf_len(ln);
+	}
+	if (n > SCAN_RULE_MAX_TERMS)
+		return ERR(l, m, "content rule '%s': %zu terms; at most %d per "
+			   "rule (split it)", d->name, n, SCAN_RULE_MAX_TERMS);
+	struct scan_term_def *t = pol_array(l->c, n, sizeof(*t));
+	if (t == NULL)
+		return OOM(l);
+	size_t k = 0;
+	for (size_t i = 0; i < 3; i++) {
+		const struct conf_node *ln = conf_map_get(m, lists[i].key);
+		char what[96];
+		snprintf(what, sizeof(what), "content rule %s: %s term",
+			 d->name, lists[i].key);
+		for (size_t j = 0; ln != NULL && j < conf_len(ln); j++, k++) {
+			t[k].role = lists[i].role;
+			if ((rc = parse_term(l, conf_seq_at(ln, j), what,
+					     caseless, word, &t[k])) < 0)
+				return rc;
+		}
+	}
+	const struct conf_node *mn = conf_map_get(m, "min");
+	if (mn != NULL) {
+		const struct conf_node *an = conf_map_get(m, "any");
+		long long v;
+		if (an == NULL)
+			return ERR(l, mn, "content rule '%s': 'min' counts "
+				   "'any' terms; there are none", d->name);
+		if ((rc = conf_get_int(mn, "content rule min", 1,
+				       (long long)conf_len(an), &v, l->err,
+				       l->errsz)) < 0)
+			return rc;
+		d->min_any = (unsigned)v;
+	}
+	d->where = SCAN_WHERE_ANY;
+	const struct conf_node *w = conf_map_get(m, "where");
+	if (w != NULL &&
+	    (rc = parse_where(l, w, "content rule", &d->where)) < 0)
+		return rc;
+	d->terms = t;
+	d->nterms = (unsigned)n;
+	d->flags = 0;
+	d->file = l->c->file;
+	d->line = conf_line(m);
+	return 0;
+}
+
 static int rclass_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct pol_rule_class *)a)->rule,
@@ -538,7 +663,8 @@ static int load_rules(struct loader *l, const struct conf_node *content,
 		      const struct conf_node *keywords)
 {
 	static const char *const ckeys[] = {"name", "keyword", "regex",
-		"caseless", "word", "where", "class", NULL};
+		"caseless", "word", "where", "class", "all", "any", "min", "not",
+		NULL};
 	static const char *const skeys[] = {"name", "keyword", "regex",
 		"caseless", "word", "where", "weight", NULL};
 	struct scan_config *c = l->c;
@@ -576,8 +702,13 @@ static int load_rules(struct loader *l, const struct conf_node *content,
 			return rc;
 		d->kind = SCAN_RULE_CONTENT;
 		d->class_name = cls;
-		if ((rc = parse_pattern(l, m, "content rule", SCAN_WHERE_ANY,
-					d)) < 0)
+		bool terms = conf_map_get(m, "all") != NULL ||
+			     conf_map_get(m, "any") != NULL ||
+			     conf_map_get(m, "not") != NULL ||
+			     conf_map_get(m, "min") != NULL;
+		if ((rc = terms ? parse_terms(l, m, d)
+				: parse_pattern(l, m, "content rule",
+						SCAN_WHERE_ANY, d)) < 0)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->defs[j].name, d->name) == 0)

@@ -703,7 +703,7 @@ static void cat(char *buf, size_t sz, const char *fmt, ...)
 }
 
 /* A term as shown in details: its pattern, cut after 20 characters. */
-#define TERM_SHOWN 20
+#define TERM_SHOWN 32
 #define TERM_FMT "%.*s%s"
 #define TERM_ARG(t) \
 	(int)TERM_SHOWN, (t)->name, strlen((t)->name) > TERM_SHOWN ? "..." : ""

@@ -236,6 +236,20 @@ write("content-outgoing-leak.eml",
       "--L\nContent-Type: text/plain\n\nsee attached\n--L\n" +
       attachment(b"Q3 figures\nCONFIDENTIAL - INTERNAL ONLY\nrevenue: 42\n",
                  "q3.txt", "text/plain") + "--L--\n")
+# A keyword expression whose terms sit in three different parts: "invoice"
+# in the subject, "bank details have changed" in the qp body, the IBAN in
+# a text attachment.
+write("content-invoice-fraud-split.eml", head(
+      "Invoice INV-4411 overdue", ct="multipart/mixed; boundary=\"F\"") +
+      "\n--F\nContent-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: quoted-printable\n\n" +
+      quopri.encodestring("Dear customer,\nplease note that our bank details "
+                          "have changed.\nPay the attached invoice by Friday.\n"
+                          .encode()).decode() +
+      "\n--F\n" +
+      attachment(b"Beneficiary: Acme Supplies Ltd\nIBAN: GB33 BUKB 2020 1555 "
+                 b"5555 55\nAmount: 18,400.00 EUR\n", "payment.txt",
+                 "text/plain") + "--F--\n")
 write("spam-subject-2047-utf16.eml",
       "From: promo@example.com\nTo: bob@example.net\n"
       "Subject: =?utf-8?Q?You_are_a_WINNER?=\nMIME-Version: 1.0\n"

@@ -109,6 +109,28 @@ static const struct {
 	 "t.conf:4: content rule: unknown place 'bdy'"},
 	{"content_rules:\n  - name: a\n    keyword: x\n    caseless: maybe\n",
 	 "t.conf:4: content rule: expected yes or no"},
+	/* keyword expressions */
+	{"content_rules:\n  - name: a\n    not: [x]\n", "t.conf:2: content "
+	 "rule 'a': needs 'all' or 'any' terms ('not' alone is not a rule"},
+	{"content_rules:\n  - name: a\n    keyword: x\n    all: [y]\n",
+	 "t.conf:2: content rule 'a': give either 'keyword'/'regex' or "
+	 "'all'/'any'/'not' terms, not both"},
+	{"content_rules:\n  - name: a\n    all: [a,b,c,d,e,f,g,h,i,j,k,l,m,n,"
+	 "o,p]\n    any: [a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p]\n    not: [q]\n",
+	 "t.conf:2: content rule 'a': 33 terms; at most 32 per rule"},
+	{"content_rules:\n  - name: a\n    all: [x]\n    min: 1\n", "t.conf:4: "
+	 "content rule 'a': 'min' counts 'any' terms; there are none"},
+	{"content_rules:\n  - name: a\n    any: [x, y]\n    min: 3\n",
+	 "t.conf:4: content rule min: 3 is out of range"},
+	{"content_rules:\n  - name: a\n    all: [{keyword: x, regex: y}]\n",
+	 "t.conf:3: content rule a: all term: give exactly one of 'keyword' "
+	 "or 'regex'"},
+	{"content_rules:\n  - name: a\n    any: [{keyword: x, wrd: yes}]\n",
+	 "t.conf:3: unknown key 'wrd' in content rule a: any term"},
+	{"content_rules:\n  - name: a\n    all: x\n", "t.conf:3: content "
+	 "rule 'a': 'all' expects a non-empty list of terms"},
+	{"content_rules:\n  - name: a\n    all: [[x]]\n", "t.conf:3: content "
+	 "rule a: all term: expected a keyword or a map"},
 	{"spam:\n  keywords:\n    - keyword: x\n    - keyword: x\n",
 	 "t.conf:4: spam keyword 'x' is already defined at line 3"},
 	{"spam:\n  keywords:\n    - {keyword: x, weight: 5000}\n",
@@ -146,6 +168,58 @@ static void test_config_errors(void)
 	scan_config_free(NULL);
 }
 
+/* Keyword expressions: terms in all, any, not order; flags from the rule
+ * unless a map term overrides them. */
+static void test_keyword_expression(void)
+{
+	static const char yaml[] =
+		"content_rules:\n"
+		"  - name: kx\n"
+		"    all: [\"invoice\", {regex: 'IBAN \\d+', caseless: no}]\n"
+		"    any: [wire, {keyword: bank, word: no}]\n"
+		"    min: 2\n"
+		"    not: [unsubscribe]\n"
+		"    word: yes\n"
+		"    where: [subject, body]\n"
+		"    class: fraud\n";
+	char err[512] = "";
+	int rc;
+	struct scan_config *c = cfg_from(yaml, err, sizeof(err), &rc);
+	CHECK_MSG(rc == 0, "%s", err);
+	if (c == NULL)
+		return;
+	const struct scan_rule_def *d;
+	size_t n;
+	scan_config_rules(c, &d, &n);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(d[0].kind, SCAN_RULE_CONTENT);
+	CHECK(d[0].pattern == NULL);
+	CHECK_EQ_INT(d[0].nterms, 5);
+	CHECK_EQ_INT(d[0].min_any, 2);
+	CHECK_EQ_INT(d[0].where, SCAN_WHERE_SUBJECT | SCAN_WHERE_BODY);
+	CHECK_EQ_INT(d[0].line, 2);
+	static const struct {
+		enum scan_term_role role;
+		const char *pat;
+		unsigned flags;
+	} want[] = {
+		{SCAN_TERM_ALL, "invoice", SCAN_RULE_CASELESS | SCAN_RULE_WORD},
+		{SCAN_TERM_ALL, "IBAN \\d+", SCAN_RULE_WORD | SCAN_RULE_REGEX},
+		{SCAN_TERM_ANY, "wire", SCAN_RULE_CASELESS | SCAN_RULE_WORD},
+		{SCAN_TERM_ANY, "bank", SCAN_RULE_CASELESS},
+		{SCAN_TERM_NOT, "unsubscribe",
+		 SCAN_RULE_CASELESS | SCAN_RULE_WORD},
+	};
+	for (size_t i = 0; i < 5 && i < d[0].nterms; i++) {
+		CHECK_EQ_INT(d[0].terms[i].role, want[i].role);
+		CHECK_EQ_STR(d[0].terms[i].pattern, want[i].pat);
+		CHECK_MSG(d[0].terms[i].flags == want[i].flags,
+			  "term %zu: flags %#x", i, d[0].terms[i].flags);
+	}
+	CHECK_EQ_STR(scan_config_rule_class(c, "kx"), "fraud");
+	scan_config_free(c);
+}
+
 /* ---- The shipped configuration ---------------------------------------- */
 
 static void test_shipped_config(void)
@@ -175,14 +249,21 @@ static void test_shipped_config(void)
 	for (size_t i = 0; i < n; i++) {
 		CHECK_EQ_STR(d[i].file, SHIPPED);
 		CHECK(d[i].line > 0);
-		CHECK(d[i].pattern != NULL && d[i].pattern[0] != '\0');
+		CHECK(d[i].nterms > 0 ? d[i].pattern == NULL
+				      : d[i].pattern != NULL &&
+						d[i].pattern[0] != '\0');
 		if (d[i].kind == SCAN_RULE_CONTENT)
 			ncontent++;
 		else if (d[i].kind == SCAN_RULE_SPAM)
 			nspam++;
 	}
-	CHECK_EQ_INT(ncontent, 3);
+	CHECK_EQ_INT(ncontent, 4);
 	CHECK(nspam >= 12);
+	/* the keyword expression example */
+	CHECK_EQ_STR(d[3].name, "invoice-fraud");
+	CHECK_EQ_STR(scan_config_rule_class(c, "invoice-fraud"), "fraud");
+	CHECK_EQ_INT(d[3].nterms, 7);
+	CHECK_EQ_INT(d[3].min_any, 0);
 	CHECK_EQ_STR(d[0].name, "confidential-leak");
 	CHECK_EQ_STR(d[0].class_name, "confidential");
 	CHECK_EQ_INT(d[0].where, SCAN_WHERE_BODY | SCAN_WHERE_ATTACHMENT);
@@ -850,6 +931,7 @@ static void test_full_verdict(void)
 int main(void)
 {
 	RUN(test_config_errors);
+	RUN(test_keyword_expression);
 	RUN(test_shipped_config);
 	RUN(test_defaults_without_config);
 	RUN(test_route_selection);

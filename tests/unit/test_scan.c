@@ -25,6 +25,16 @@ static const char yaml[] =
 	"  - {name: secret, keyword: 'project bluebird', where: [body]}\n"
 	"  - {name: subj, keyword: 'urgent wire', where: [subject]}\n"
 	"  - {name: hdr, regex: 'X-Mailer: evil', where: [header]}\n"
+	"  - name: kx\n"
+	"    all: [invoice, {regex: 'IBAN:? ?[A-Z]{2}\\d{2}'}]\n"
+	"    any: [wire transfer, bank details changed]\n"
+	"    not: [unsubscribe]\n"
+	"    where: [subject, body, attachment]\n"
+	"    class: fraud\n"
+	"  - name: kmin\n"
+	"    any: [alpha, beta, gamma]\n"
+	"    min: 2\n"
+	"    where: [body]\n"
 	"spam:\n"
 	"  threshold: 4\n"
 	"  keywords:\n"
@@ -115,6 +125,34 @@ static const struct {
 	 HDR "\r\nbegin 644 e.com\r\nM6#5/(5`E0$%06S1<4%I8-30H4%XI-T-#*3=])$5)0T%2+5-404Y$05)$+4%.\r\n"
 	 "75$E625)54RU415-4+49)3$4A)$@K2\"H`\r\n`\r\nend\r\n", SCAN_VIRUS,
 	 SCAN_F_VIRUS, NULL},
+	/* keyword expressions */
+	{"expression fires: all terms and one any term",
+	 HDR "\r\nYour invoice: pay to IBAN: DE89 3704 by wire transfer\r\n",
+	 SCAN_CONTENT, SCAN_F_CONTENT, "kx"},
+	{"expression: a 'not' term stops it",
+	 HDR "\r\nYour invoice: pay to IBAN: DE89 3704 by wire transfer\r\n"
+	 "unsubscribe here\r\n", SCAN_CLEAN, -1, NULL},
+	{"expression: an 'all' term missing, term hits are no findings",
+	 HDR "\r\npay to IBAN: DE89 3704 by wire transfer\r\n", SCAN_CLEAN,
+	 -1, NULL},
+	{"expression: no 'any' term", HDR "\r\nYour invoice: pay to "
+	 "IBAN: DE89 3704\r\n", SCAN_CLEAN, -1, NULL},
+	{"expression: min 2 not reached by one term twice",
+	 HDR "\r\nalpha and alpha again\r\n", SCAN_CLEAN, -1, NULL},
+	{"expression: min 2 reached",
+	 HDR "\r\nalpha and gamma\r\n", SCAN_CONTENT, SCAN_F_CONTENT,
+	 "kmin"},
+	{"expression: terms in subject, body and attachment",
+	 "From: a@example.org\r\nTo: b@example.net\r\nSubject: Invoice 42"
+	 "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+	 "boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	 "bank details changed\r\n--b\r\nContent-Type: text/plain; "
+	 "name=p.txt\r\nContent-Disposition: attachment; filename=p.txt"
+	 "\r\n\r\nIBAN GB33 BUKB\r\n--b--\r\n", SCAN_CONTENT,
+	 SCAN_F_CONTENT, "kx"},
+	{"expression: where excludes the header",
+	 HDR "X-Ref: invoice 42\r\n\r\nIBAN: DE89 3704 by wire transfer"
+	 "\r\n", SCAN_CLEAN, -1, NULL},
 	{"decoded-bytes limit is a finding",
 	 HDR "Content-Transfer-Encoding: base64\r\n\r\n"
 	 "@BIG@", SCAN_LIMIT, SCAN_F_LIMIT, "decoded-bytes"},
@@ -149,6 +187,52 @@ static void test_rows(void)
 				  "%s: finding missing", rows[i].label);
 		free(big);
 	}
+}
+
+static const struct scan_finding *finding(const char *name)
+{
+	for (unsigned i = 0; i < v.nfindings; i++)
+		if (strcmp(v.findings[i].name, name) == 0)
+			return &v.findings[i];
+	return NULL;
+}
+
+static void test_keyword_expression_detail_and_explain(void)
+{
+	/* "invoice" first hits in the subject (part 0), the IBAN in part 2:
+	 * the finding names the part of the first 'all' term hit and lists
+	 * the terms; --explain says why kmin did not fire. */
+	const char *m =
+		"From: a@example.org\r\nTo: b@example.net\r\nSubject: invoice"
+		"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+		"boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+		"wire transfer, alpha\r\n--b\r\nContent-Type: text/plain\r\n"
+		"\r\nIBAN NL91\r\n--b--\r\n";
+	CHECK_EQ_INT(scan_str(m), 0);
+	const struct scan_finding *f = finding("kx");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		CHECK_EQ_INT(f->kind, SCAN_F_CONTENT);
+		CHECK_EQ_INT(f->part, 0);
+		CHECK_EQ_STR(f->detail, "class fraud; invoice + "
+			     "IBAN:? ?[A-Z]{2}\\d{2}; any: wire transfer");
+	}
+	CHECK(finding("kmin") == NULL);
+	CHECK_MSG(strstr(explain, "content rule kmin (class block) not fired: "
+			 "1 of 3 'any' terms found, need 2") != NULL, "%s",
+		  explain);
+	CHECK(strstr(explain, "term 'wire transfer' (any) of content rule kx "
+		     "in part 1") != NULL);
+
+	/* not fired, with the reasons */
+	CHECK_EQ_INT(scan_str(HDR "\r\ninvoice, wire transfer, unsubscribe"
+			      "\r\n"), 0);
+	CHECK(finding("kx") == NULL);
+	CHECK_MSG(strstr(explain, "content rule kx (class fraud) not fired: "
+			 "term 'IBAN:? ?[A-Z]{2}\\d{2}' not found; 'not' term "
+			 "'unsubscribe' found") != NULL, "%s", explain);
+	CHECK(strstr(explain, "content rule kmin (class block) not fired: "
+		     "no term found") != NULL);
 }
 
 static void test_envelope_from_headers_selects_route(void)
@@ -299,6 +383,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_rows);
+	RUN(test_keyword_expression_detail_and_explain);
 	RUN(test_envelope_from_headers_selects_route);
 	RUN(test_part_table);
 	RUN(test_embedded_parts_numbered_after_mime);
