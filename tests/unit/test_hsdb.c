@@ -1,8 +1,8 @@
 /*
  * tests/unit/test_hsdb.c - the compiled database: body signature matching
  * (offsets, wildcards, alternations), where-mask filtering, once per
- * message, content and spam rules, hash signatures, empty sets, the hit
- * bound, and the cache (round trip, corruption, load time).
+ * message, content and spam rules, keyword expressions, hash signatures,
+ * empty sets, the hit bound, and the cache (round trip, corruption, load time).
  */
 #include "scan/hash.h"
 #include "scan/hsdb.h"
@@ -640,6 +640,89 @@ static void test_cache_round_trip(void)
 	scan_rules_free(r);
 }
 
+/* Keyword expressions: the LOGIC record is compiled as nothing, its terms
+ * as patterns that report hits under their own ids; the term fields
+ * survive the cache; a cache whose term table is inconsistent is
+ * refused and rebuilt. */
+static void test_logic_rules_and_cache(void)
+{
+	static const struct scan_term_def terms[] = {
+		{ SCAN_TERM_ALL, "invoice", SCAN_RULE_CASELESS },
+		{ SCAN_TERM_NOT, "unsubscribe", SCAN_RULE_CASELESS },
+	};
+	struct scan_rule_def d = { SCAN_RULE_CONTENT, "kx", NULL, 0,
+				   SCAN_WHERE_BODY, 0, "fraud", "r.conf", 4,
+				   terms, 2, 0 };
+	struct scan_rules *r = scan_rules_create();
+	struct scan_db *db = NULL;
+	char err[256], cdir[512], path[600];
+
+	/* a hash signature too: LOGIC records must not enter the tables */
+	snprintf(cdir, sizeof cdir, "%s/cache-logic", tmpdir);
+	CHECK_EQ_INT(scan_rules_add(r, &d, err, sizeof err), 0);
+	for (int pass = 0; pass < 3; pass++) {
+		CHECK_EQ_INT(scan_db_build(r, cdir, &db, err, sizeof err), 0);
+		if (db == NULL)
+			break;
+		CHECK_EQ_INT(scan_db_loaded_from_cache(db), pass == 1);
+		CHECK_EQ_INT(scan_db_rule_count(db), 3);
+		const struct scan_rule *L = scan_db_rule(db, 0);
+		const struct scan_rule *t1 = scan_db_rule(db, 2);
+		CHECK_EQ_INT(L->match, SCAN_MATCH_LOGIC);
+		CHECK_EQ_INT(L->nterms, 2);
+		CHECK_EQ_STR(L->class_name, "fraud");
+		CHECK_EQ_INT(t1->kind, SCAN_RULE_TERM);
+		CHECK_EQ_INT(t1->owner, 0);
+		CHECK_EQ_INT(t1->term, 1);
+		CHECK_EQ_INT(t1->role, SCAN_TERM_NOT);
+		CHECK_EQ_STR(t1->name, "unsubscribe");
+		CHECK_EQ_INT(scan_db_hash_needs(db, 7), 0);
+		struct scan_db_scratch *s = scan_db_scratch_create(db);
+		scan_db_hits_reset(s);
+		scan_db_scan(db, s, (const uint8_t *)"Invoice; Unsubscribe", 20,
+			     SCAN_WHERE_BODY, 1);
+		scan_db_scan(db, s, (const uint8_t *)"invoice", 7,
+			     SCAN_WHERE_SUBJECT, 0); /* not in where */
+		CHECK_EQ_STR(hit_names(db, s), "invoice unsubscribe");
+		scan_db_scratch_free(s);
+		uint8_t key[32];
+		char hex[65];
+		scan_db_key(db, key);
+		snprintf(path, sizeof path, "%s/sluice-%s.hsdb", cdir,
+			 scan_hash_hex(key, 32, hex));
+		scan_db_free(db);
+		db = NULL;
+		if (pass != 1)
+			continue;
+		/* Forge the cache: term 1's owner 0 -> 1, checksum redone.
+		 * Record layout of scan/hsdb_cache.c (format 3): 120 bytes,
+		 * owner at +52, term index at +57. */
+		FILE *f = fopen(path, "r+b");
+		static uint8_t buf[1 << 16];
+		size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+		uint64_t pool_len;
+		CHECK(n > 1024 && n < sizeof buf);
+		if (n <= 1024 || n >= sizeof buf) {
+			if (f)
+				fclose(f);
+			break;
+		}
+		memcpy(&pool_len, buf + 56 + 4, 8);
+		size_t rec = 56 + 12 + (size_t)pool_len + 2 * 120;
+		uint32_t owner;
+		memcpy(&owner, buf + rec + 52, 4);
+		CHECK_EQ_INT(owner, 0);
+		CHECK_EQ_INT(buf[rec + 57], 1);
+		owner = 1;
+		memcpy(buf + rec + 52, &owner, 4);
+		scan_sha256(buf + 56, n - 56 - 32, buf + n - 32);
+		rewind(f);
+		fwrite(buf, 1, n, f);
+		fclose(f);
+	}
+	scan_rules_free(r);
+}
+
 static void test_compile_error_names_rule(void)
 {
 	/* Hyperscan refuses a content rule when the database is compiled:
@@ -930,6 +1013,7 @@ int main(void)
 	RUN(test_empty_set);
 	RUN(test_hit_bound);
 	RUN(test_cache_round_trip);
+	RUN(test_logic_rules_and_cache);
 	RUN(test_compile_error_names_rule);
 	RUN(test_signature_dropped);
 	RUN(test_hash_needs);

@@ -98,6 +98,139 @@ static void test_add_rows(void)
 	scan_rules_free(r);
 }
 
+/* Keyword expressions: the LOGIC record and its TERM records, and every
+ * refusal (nothing is added on error). */
+static const struct scan_term_def kx_terms[] = {
+	{ SCAN_TERM_ALL, "invoice", SCAN_RULE_CASELESS | SCAN_RULE_WORD },
+	{ SCAN_TERM_ALL, "IBAN \\d+", SCAN_RULE_REGEX },
+	{ SCAN_TERM_ANY, "wire", SCAN_RULE_CASELESS },
+	{ SCAN_TERM_ANY, "bank", SCAN_RULE_CASELESS },
+	{ SCAN_TERM_NOT, "unsubscribe", 0 },
+};
+static const struct scan_term_def not_only[] = {
+	{ SCAN_TERM_NOT, "x", 0 },
+};
+static const struct scan_term_def bad_term[] = {
+	{ SCAN_TERM_ALL, "", 0 },
+};
+static const struct scan_term_def bad_flags[] = {
+	{ SCAN_TERM_ALL, "x", 0x40 },
+};
+static const struct scan_term_def bad_role[] = {
+	{ (enum scan_term_role)7, "x", 0 },
+};
+static struct scan_term_def many[SCAN_RULE_MAX_TERMS + 1];
+
+static const struct {
+	struct scan_rule_def def;
+	int rc;
+	const char *err;
+} logic_rows[] = {
+	{ { SCAN_RULE_CONTENT, "kx", NULL, 0, SCAN_WHERE_BODY, 0, "fraud",
+	    "r.conf", 5, kx_terms, 5, 2 }, 0, NULL },
+	{ { SCAN_RULE_CONTENT, "n", NULL, 0, 0, 0, "b", "r.conf", 6,
+	    not_only, 1, 0 }, -EINVAL,
+	  "r.conf:6: content rule 'n': needs at least one 'all' or 'any' term" },
+	{ { SCAN_RULE_CONTENT, "both", "x", 0, 0, 0, "b", "r.conf", 7,
+	    kx_terms, 5, 0 }, -EINVAL,
+	  "r.conf:7: content rule 'both': give either a pattern or terms" },
+	{ { SCAN_RULE_CONTENT, "many", NULL, 0, 0, 0, "b", "r.conf", 8,
+	    many, SCAN_RULE_MAX_TERMS + 1, 0 }, -EINVAL,
+	  "r.conf:8: content rule 'many': 33 terms; use 1 to 32" },
+	{ { SCAN_RULE_CONTENT, "min", NULL, 0, 0, 0, "b", "r.conf", 9,
+	    kx_terms, 5, 3 }, -EINVAL,
+	  "r.conf:9: content rule 'min': min 3 but only 2 'any' terms" },
+	{ { SCAN_RULE_SPAM, "sp", NULL, 0, 0, 1, NULL, "r.conf", 10,
+	    kx_terms, 5, 0 }, -EINVAL,
+	  "r.conf:10: spam rule 'sp': keyword expressions (terms) are for "
+	  "content rules only" },
+	{ { SCAN_RULE_CONTENT, "e", NULL, 0, 0, 0, "b", "r.conf", 11,
+	    bad_term, 1, 0 }, -EINVAL,
+	  "r.conf:11: content rule 'e': term 1: empty pattern" },
+	{ { SCAN_RULE_CONTENT, "f", NULL, 0, 0, 0, "b", "r.conf", 12,
+	    bad_flags, 1, 0 }, -EINVAL,
+	  "r.conf:12: content rule 'f': term 1: unknown flags 0x40" },
+	{ { SCAN_RULE_CONTENT, "r", NULL, 0, 0, 0, "b", "r.conf", 13,
+	    bad_role, 1, 0 }, -EINVAL,
+	  "r.conf:13: content rule 'r': term 1: unknown role 7" },
+	{ { SCAN_RULE_CONTENT, "kx", NULL, 0, 0, 0, "b", "r.conf", 14,
+	    kx_terms, 5, 0 }, -EEXIST,
+	  "r.conf:14: content rule 'kx': duplicate name" },
+	/* a plain content rule after it: ids continue after the terms */
+	{ { SCAN_RULE_CONTENT, "plain", "p", 0, 0, 0, "b", "r.conf", 15,
+	    NULL, 0, 0 }, 0, NULL },
+};
+
+static void test_add_logic(void)
+{
+	struct scan_rules *r = scan_rules_create();
+
+	for (size_t i = 0; i < SCAN_RULE_MAX_TERMS + 1; i++)
+		many[i] = (struct scan_term_def){ SCAN_TERM_ALL, "t", 0 };
+	for (size_t i = 0; i < sizeof logic_rows / sizeof logic_rows[0]; i++) {
+		char err[256] = "junk";
+		int rc = scan_rules_add(r, &logic_rows[i].def, err, sizeof err);
+
+		CHECK_MSG(rc == logic_rows[i].rc, "row %zu: rc %d (%s)", i, rc,
+			  err);
+		if (logic_rows[i].err == NULL)
+			CHECK_EQ_STR(err, "");
+		else
+			CHECK_MSG(strncmp(err, logic_rows[i].err,
+					  strlen(logic_rows[i].err)) == 0,
+				  "row %zu: err '%s'", i, err);
+	}
+	/* kx (LOGIC) + 5 terms + plain */
+	CHECK_EQ_INT(scan_rules_count(r), 7);
+	const struct scan_rule *L = scan_rules_get(r, 0);
+	CHECK_EQ_INT(L->kind, SCAN_RULE_CONTENT);
+	CHECK_EQ_INT(L->match, SCAN_MATCH_LOGIC);
+	CHECK_EQ_INT(L->nterms, 5);
+	CHECK_EQ_INT(L->min_any, 2);
+	CHECK_EQ_STR(L->class_name, "fraud");
+	CHECK(scan_rules_expr(r, 0) == NULL);
+	for (unsigned k = 0; k < 5; k++) {
+		const struct scan_rule *t = scan_rules_get(r, 1 + k);
+		CHECK_EQ_INT(t->kind, SCAN_RULE_TERM);
+		CHECK_EQ_INT(t->match, SCAN_MATCH_PATTERN);
+		CHECK_EQ_INT(t->owner, 0);
+		CHECK_EQ_INT(t->term, k);
+		CHECK_EQ_INT(t->role, kx_terms[k].role);
+		CHECK_EQ_STR(t->name, kx_terms[k].pattern);
+		CHECK_EQ_INT(t->where, SCAN_WHERE_BODY);
+		CHECK_EQ_INT(t->line, 5);
+		CHECK(t->class_name == NULL);
+	}
+	CHECK_EQ_STR(scan_rules_expr(r, 1)->expr, "\\binvoice\\b");
+	CHECK(scan_rules_expr(r, 1)->hs_flags & HS_FLAG_CASELESS);
+	CHECK_EQ_STR(scan_rules_expr(r, 2)->expr, "IBAN \\d+");
+	CHECK(!(scan_rules_expr(r, 2)->hs_flags & HS_FLAG_CASELESS));
+	CHECK_EQ_STR(scan_rules_get(r, 6)->name, "plain");
+
+	/* min 0 with 'any' terms means 1; without 'any' terms it stays 0 */
+	struct scan_rule_def d1 = { SCAN_RULE_CONTENT, "k1", NULL, 0, 0, 0,
+				    "b", "r.conf", 20, kx_terms + 2, 1, 0 };
+	struct scan_rule_def d0 = { SCAN_RULE_CONTENT, "k0", NULL, 0, 0, 0,
+				    "b", "r.conf", 21, kx_terms, 1, 0 };
+	char err[256];
+	CHECK_EQ_INT(scan_rules_add(r, &d1, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_rules_get(r, 7)->min_any, 1);
+	CHECK_EQ_INT(scan_rules_add(r, &d0, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_rules_get(r, 9)->min_any, 0);
+
+	/* a term Hyperscan refuses is a configuration error naming the rule */
+	static const struct scan_term_def hs_bad[] = {
+		{ SCAN_TERM_ALL, "a(?<=b)c", SCAN_RULE_REGEX },
+	};
+	struct scan_rule_def db = { SCAN_RULE_CONTENT, "kb", NULL, 0, 0, 0,
+				    "b", "r.conf", 22, hs_bad, 1, 0 };
+	CHECK_EQ_INT(scan_rules_add(r, &db, err, sizeof err), 0);
+	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), -EINVAL);
+	CHECK_MSG(strncmp(err, "r.conf:22: content rule 'kb': term 'a(?<=b)c': "
+			  "bad pattern: ", 47) == 0, "%s", err);
+	scan_rules_free(r);
+}
+
 static void test_word_literal_edges(void)
 {
 	static const struct {
@@ -413,6 +546,7 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 2;
 	RUN(test_add_rows);
+	RUN(test_add_logic);
 	RUN(test_word_literal_edges);
 	RUN(test_load_ndb);
 	RUN(test_load_hash_and_unsupported);
