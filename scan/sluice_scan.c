@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hs/hs.h>
+
 #include "scan/policy.h"
 #include "scan/report.h"
 #include "scan/rules.h"
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 	      "  -t, --to ADDR         envelope recipient, repeatable "
 	      "(default: To:/Cc:)\n"
 	      "      --client IP       client address for spam lists\n"
+	      "  -V, --version         print the version and exit\n"
 	      "Exit: 0 all clean, 1 something found, 2 usage or I/O error.\n",
 	      f);
 }
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 		{"to", required_argument, NULL, 't'},
 		{"client", required_argument, NULL, OPT_CLIENT},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *from = NULL, *client = NULL;
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 	size_t nsig = 0, nrcpt = 0;
 	int json = 0, explain = 0, c;
 
-	while ((c = getopt_long(argc, argv, "c:s:jef:t:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:s:jef:t:hV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
@@ -167,6 +171,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CLIENT: client = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("sluice-scan %s (Hyperscan %s)\n", SLUICE_VERSION,
+			       hs_version());
+			return 0;
 		default: usage(stderr); return 2;
 		}
 	}
