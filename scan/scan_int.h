@@ -1,0 +1,96 @@
+/*
+ * scan/scan_int.h - private to the pipeline (scan.c, scan_leaf.c,
+ * scan_hits.c): the engine and per-thread context structs and the
+ * functions the three files share. The public contract is scan/scan.h.
+ *
+ * scan.c       engine and context, trees of parts, nested messages, the
+ *              message entry point
+ * scan_leaf.c  one part: transfer decoding (both readings), true type,
+ *              digests, Hyperscan over the bytes and the text views,
+ *              embedded files, header views
+ * scan_hits.c  rule hits -> findings (virus, content, keyword
+ *              expressions, spam weights)
+ */
+#ifndef SLUICE_SCAN_SCAN_INT_H
+#define SLUICE_SCAN_SCAN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scan/arena.h"
+#include "scan/hsdb.h"
+#include "scan/mime.h"
+#include "scan/scan.h"
+
+#define MAX_EMBEDDED 256      /* extracted files recorded per message */
+#define MAX_EMBED_DEPTH 4     /* uu in TNEF in BinHex ... */
+#define MAX_ENV_RCPT 64       /* recipients taken from headers */
+#define ARENA_OVERHEAD (8u << 20) /* tree, strings, views beyond decoded */
+
+struct scan_engine {
+	const struct scan_config *cfg;
+	struct scan_db *db;
+	struct mime_limits mlim;
+	size_t decoded_max;
+};
+
+struct scan_ctx {
+	const struct scan_engine *e;
+	struct scan_arena *arena;
+	struct scan_db_scratch *scratch;
+
+	/* Per message. */
+	struct scan_verdict *v;
+	unsigned parts_cap;
+	size_t decoded_total;
+	int decoded_limit_hit;
+	unsigned nembedded;
+	int next_id; /* next free part id (embedded files, nested messages) */
+	int id_base; /* id of part 0 of the tree being scanned */
+	const char *path_prefix; /* path of the part holding that tree, or
+				    NULL for the message itself */
+	unsigned depth_base; /* nesting depth of that tree's root */
+	struct scan_envelope env;
+	const char *rcpt[MAX_ENV_RCPT];
+	const char *subject;
+
+	/* What each hit matched, filled as buffers are scanned (--explain
+	 * and finding details: "the rule and bytes that triggered it"). */
+	unsigned nhits_seen;
+	const char *hit_view[SCAN_DB_MAX_HITS];
+	char hit_bytes[SCAN_DB_MAX_HITS][72];
+};
+
+struct leaf {
+	int id;
+	const char *path;
+	const char *content_type; /* declared */
+	const char *filename;
+	const char *charset;
+	unsigned flags;
+	unsigned depth;       /* MIME depth within the current tree */
+	unsigned embed_depth;
+	int second_view;      /* another reading of a part already listed */
+};
+
+/* scan_leaf.c */
+/* Record the decoded-bytes limit (once) and return -ENOMEM. */
+int pipe_arena_full(struct scan_ctx *c, int part, const char *what);
+/* Next entry of the verdict's part table, or NULL when it is full. */
+struct scan_part_info *pipe_part_info(struct scan_ctx *c, int id);
+/* Id and path of p in the verdict (nested messages are renumbered). */
+int pipe_part_id(const struct scan_ctx *c, const struct mime_part *p);
+const char *pipe_part_path(struct scan_ctx *c, const struct mime_part *p);
+/* Scan one MIME leaf / one part's header block. 0 or -errno. */
+int pipe_mime_leaf(struct scan_ctx *c, const struct mime_part *p);
+int pipe_headers(struct scan_ctx *c, const struct mime_part *p);
+
+/* scan.c: parse d[0..n) of leaf l as a nested message and scan it. */
+int pipe_nested_message(struct scan_ctx *c, const struct leaf *l,
+			const uint8_t *d, size_t n);
+
+/* scan_hits.c: turn the scratch's hits into findings; *spam_score gets
+ * the keyword weights (each rule once per message). */
+void pipe_hits_to_findings(struct scan_ctx *c, int *spam_score);
+
+#endif
