@@ -366,7 +366,11 @@ int tcp_hdr_parse_nocsum(const uint8_t *p, size_t len,
 	out->window = get16(p + 14);
 	out->csum = get16(p + 16);
 	out->urg = get16(p + 18);
-	if (out->hdr_len < TCP_HLEN_MIN || out->hdr_len > len || len > 0xffff) {
+	if (len > 0xffff - NET_IPV4_HLEN_MIN) {
+		out->drop = NET_DROP_TOTLEN;
+		return -EBADMSG;
+	}
+	if (out->hdr_len < TCP_HLEN_MIN || out->hdr_len > len) {
 		out->drop = NET_DROP_HDRLEN;
 		return -EBADMSG;
 	}

@@ -81,7 +81,7 @@ enum net_drop {
 	NET_DROP_ARP_OP,      /* ARP op neither request nor reply */
 	NET_DROP_VERSION,     /* IP version != 4 */
 	NET_DROP_HDRLEN,      /* IHL < 5 or > total length; TCP offset < 5 or > segment */
-	NET_DROP_TOTLEN,      /* IPv4 total length > frame */
+	NET_DROP_TOTLEN,      /* IPv4 total length > frame; TCP segment > 65515 */
 	NET_DROP_CSUM,        /* IPv4, ICMP or TCP checksum wrong */
 	NET_DROP_FRAG,        /* IPv4 fragment (MF or offset != 0): counted, never reassembled */
 	NET_DROP_ICMP_EMBED,  /* ICMP error without a usable quoted IPv4 header + 8 bytes */
@@ -237,7 +237,8 @@ struct tcp_hdr_info {
 /* Parse a TCP segment p[0..len): len must be the IPv4 payload length
  * (padding trimmed), src/dst the IPv4 addresses (host order) for the
  * pseudo-header. Checks: len >= 20 (SHORT), 20 <= data offset * 4 <= len
- * (HDRLEN), checksum (CSUM). Errors: -EBADMSG. */
+ * (HDRLEN), len <= 65515 (TOTLEN, no IPv4 payload is longer), checksum
+ * (CSUM). Errors: -EBADMSG. */
 int tcp_hdr_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
 		  struct tcp_hdr_info *out);
 

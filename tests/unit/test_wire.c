@@ -296,6 +296,13 @@ static void test_tcp_rows(void)
 	uint8_t s[19] = { 0 };
 	CHECK_EQ_INT(tcp_hdr_parse(s, sizeof(s), 0, 0, &th), -EBADMSG);
 	CHECK_EQ_INT(th.drop, NET_DROP_SHORT);
+	/* Longer than any IPv4 payload. */
+	uint8_t *big = calloc(1, 65516);
+	big[12] = 0x50;
+	CHECK_EQ_INT(tcp_hdr_parse_nocsum(big, 65516, &th), -EBADMSG);
+	CHECK_EQ_INT(th.drop, NET_DROP_TOTLEN);
+	CHECK_EQ_INT(tcp_hdr_parse_nocsum(big, 65515, &th), 0);
+	free(big);
 	/* nocsum skips exactly the checksum. */
 	uint8_t f[sizeof(syn_frame)];
 	make_syn(f);
