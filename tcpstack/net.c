@@ -42,6 +42,13 @@ static int martian(uint32_t ip)
 	return ip == 0 || (ip >> 24) == 127 || (ip >> 29) == 7;
 }
 
+/* Our subnet's broadcast address (none for /31 and /32). */
+static int subnet_bcast(const struct net_stack *s, uint32_t ip)
+{
+	return s->mask < 0xfffffffeu && (ip | s->mask) == UINT32_MAX &&
+	       ((ip ^ s->ip) & s->mask) == 0;
+}
+
 static void arp_free_pkt(void *arg, void *pkt)
 {
 	struct net_stack *s = arg;
@@ -262,7 +269,8 @@ static void ipv4_in(struct net_stack *s, struct net_pkt *p,
 		drop(s, p, ip.drop);
 		return;
 	}
-	if (ip.dst != s->ip || martian(ip.src) || ip.src == s->ip) {
+	if (ip.dst != s->ip || martian(ip.src) || ip.src == s->ip ||
+	    subnet_bcast(s, ip.src)) {
 		drop(s, p, NET_DROP_ADDR);
 		return;
 	}
@@ -355,7 +363,7 @@ int net_ip_output(struct net_stack *s, struct net_pkt *p, uint32_t dst,
 	uint32_t nh;
 
 	s->st.ip_out++;
-	if (dst == s->ip || martian(dst)) {
+	if (dst == s->ip || martian(dst) || subnet_bcast(s, dst)) {
 		rc = -EINVAL;
 		goto fail;
 	}

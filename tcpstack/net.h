@@ -107,7 +107,8 @@ void net_input(struct net_stack *s, struct net_pkt *p, uint64_t now_us);
  *   -ENETUNREACH  off-link and no gateway
  *   -EMSGSIZE     20 + len exceeds the MTU
  *   -ENOSPC       headroom too small
- *   -EINVAL       dst is 0, ours, loopback, multicast or broadcast
+ *   -EINVAL       dst is 0, ours, loopback, multicast, broadcast or
+ *                 our subnet's broadcast
  *   -EHOSTUNREACH the next hop failed to resolve recently
  *   -ENOBUFS      ops->tx refused it, or no ARP entry could be made
  */

@@ -456,7 +456,7 @@ static void test_ping_ratelimit(void)
 enum bad { BAD_IPCSUM, BAD_TRUNC, BAD_TOTLEN, BAD_FRAG, BAD_NOTUS,
 	   BAD_SRC_LOOP, BAD_VLAN, BAD_ETHERTYPE, BAD_RUNT, BAD_OTHER_MAC,
 	   BAD_BCAST_IP, BAD_ICMP_CSUM, BAD_UDP, BAD_ECHO_REPLY, BAD_VERSION,
-	   BAD_SRC_MCAST_MAC };
+	   BAD_SRC_MCAST_MAC, BAD_SRC_BCAST };
 
 static struct net_pkt *bad_frame(enum bad k)
 {
@@ -510,6 +510,10 @@ static struct net_pkt *bad_frame(enum bad k)
 		break;
 	case BAD_VERSION: d[0] = 0x65; break;
 	case BAD_SRC_MCAST_MAC: src = BC; break;
+	case BAD_SRC_BCAST:
+		dl = ipv4(d, IP(198, 18, 0, 255), ME, NET_IPPROTO_ICMP, 0, m,
+			  ml);
+		break;
 	}
 	return frame(dst, src, type, d, dl);
 }
@@ -537,6 +541,7 @@ static void test_drops(void)
 		{"echo reply", BAD_ECHO_REPLY, NET_DROP_PROTO},
 		{"ip version 6", BAD_VERSION, NET_DROP_VERSION},
 		{"multicast source mac", BAD_SRC_MCAST_MAC, NET_DROP_ADDR},
+		{"subnet broadcast source", BAD_SRC_BCAST, NET_DROP_ADDR},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		struct net_stack *s = mk();
@@ -645,6 +650,7 @@ static void test_output_errors(void)
 		{0, 20, -EINVAL},
 		{IP(224, 0, 0, 5), 20, -EINVAL},
 		{IP(255, 255, 255, 255), 20, -EINVAL},
+		{IP(198, 18, 0, 255), 20, -EINVAL},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		CHECK_EQ_INT(net_ip_output(s, segment(rows[i].len), rows[i].dst,
@@ -661,8 +667,8 @@ static void test_output_errors(void)
 	CHECK_EQ_INT(ncap, 1);  /* the one ARP request */
 	struct net_stack_stats st;
 	net_stack_stats(s, &st);
-	CHECK_EQ_INT(st.ip_out, 8);
-	CHECK_EQ_INT(st.ip_out_err, 7);
+	CHECK_EQ_INT(st.ip_out, 9);
+	CHECK_EQ_INT(st.ip_out_err, 8);
 	done(s);  /* frees the packet still waiting for ARP */
 }
 
