@@ -485,7 +485,7 @@ int net_arp_unpin(struct net_arp_table *t, uint32_t ip)
 }
 
 int net_arp_lookup(const struct net_arp_table *t, uint32_t ip, uint64_t now,
-		   struct net_arp_info *info)
+		   struct net_arp_entry *info)
 {
 	const struct entry *e = find(t, ip);
 	if (e == NULL)

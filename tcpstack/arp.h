@@ -107,7 +107,7 @@ struct net_arp_action {
 	void *release[NET_ARP_QLEN];
 };
 
-struct net_arp_info {
+struct net_arp_entry {
 	enum net_arp_state state;
 	uint8_t mac[6];           /* valid in REACHABLE, STALE, PROBE */
 	unsigned queued;
@@ -178,7 +178,7 @@ int net_arp_unpin(struct net_arp_table *t, uint32_t ip);
 /* Read-only look at one entry (no state change): 0 or -ENOENT. The
  * state is as of now (REACHABLE past its time reads as STALE). */
 int net_arp_lookup(const struct net_arp_table *t, uint32_t ip, uint64_t now,
-		   struct net_arp_info *info);
+		   struct net_arp_entry *info);
 
 uint32_t net_arp_count(const struct net_arp_table *t);
 uint32_t net_arp_capacity(const struct net_arp_table *t);

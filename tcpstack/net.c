@@ -3,11 +3,7 @@
  */
 #include "tcpstack/net.h"
 
-/* arp.h and wire.h both name a struct net_arp_info (a table entry and a
- * parsed packet); here the table's is renamed, which changes no ABI. */
-#define net_arp_info net_arp_entry_info
 #include "tcpstack/arp.h"
-#undef net_arp_info
 
 #include <errno.h>
 #include <stdlib.h>

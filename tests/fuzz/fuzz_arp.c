@@ -68,7 +68,7 @@ static void check(const struct net_arp_table *t, const uint32_t *ips,
 	    live != (long)net_arp_queued(t))
 		abort();
 	for (unsigned i = 0; i < 32; i++) {
-		struct net_arp_info in;
+		struct net_arp_entry in;
 		if (net_arp_lookup(t, ips[i], now, &in) == 0 &&
 		    (in.queued > NET_ARP_QLEN ||
 		     (in.queued > 0 && in.state != NET_ARP_INCOMPLETE)))

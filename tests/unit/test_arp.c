@@ -46,7 +46,7 @@ static void test_request_for_us(void)
 {
 	struct net_arp_table *t = mk(16, 0);
 	struct net_arp_action a;
-	struct net_arp_info in;
+	struct net_arp_entry in;
 
 	/* Request for us: reply to the sender, learn it as STALE. */
 	CHECK_EQ_INT(net_arp_input(t, 1, PEER, MAC_A, ME, ME, 0, &a), 0);
@@ -152,7 +152,7 @@ static void test_resolve_and_reply(void)
 	/* The proper reply to us: REACHABLE with the new MAC. */
 	CHECK_EQ_INT(net_arp_input(t, 2, PEER, MAC_A, ME, ME, 400, &a), 0);
 	CHECK_EQ_INT(a.n_release, 0);
-	struct net_arp_info in;
+	struct net_arp_entry in;
 	CHECK_EQ_INT(net_arp_lookup(t, PEER, 400, &in), 0);
 	CHECK_EQ_INT(in.state, NET_ARP_REACHABLE);
 	CHECK_EQ_INT(net_arp_resolve(t, PEER, 500, &p[2], mac, &tx), 0);
@@ -214,7 +214,7 @@ static void test_retries_and_failure(void)
 	CHECK_EQ_INT(n_freed, 2);
 	CHECK(freed[0] == 10 && freed[1] == 11);
 	CHECK_EQ_INT(net_arp_queued(t), 0);
-	struct net_arp_info in;
+	struct net_arp_entry in;
 	CHECK_EQ_INT(net_arp_lookup(t, GW, 3 * SEC, &in), 0);
 	CHECK_EQ_INT(in.state, NET_ARP_FAILED);
 	/* Hold-down: packets dropped at once, no request. */
@@ -294,7 +294,7 @@ static void test_flood_keeps_pinned_and_reachable(void)
 	struct net_arp_table *t = mk(CAP, 0);
 	struct net_arp_tx tx;
 	struct net_arp_action a;
-	struct net_arp_info in;
+	struct net_arp_entry in;
 	uint8_t mac[6];
 	uint64_t now = 0;
 
@@ -370,7 +370,7 @@ static void test_resolve_evicts_lru(void)
 		     -EAGAIN);
 	CHECK_EQ_INT(net_arp_count(t), 4);
 	CHECK_EQ_INT(n_freed, 1);
-	struct net_arp_info in;
+	struct net_arp_entry in;
 	CHECK_EQ_INT(net_arp_lookup(t, GW, 1, &in), 0);
 	CHECK_EQ_INT(net_arp_queued(t), 3);
 	/* All pinned: nothing can be evicted. */
@@ -406,7 +406,7 @@ static void test_index_churn(void)
 		if (r != 0 && r != -EAGAIN)
 			bad++;
 		ips[round % 64] = ip;
-		struct net_arp_info in;
+		struct net_arp_entry in;
 		if (net_arp_lookup(t, ip, (uint64_t)round, &in) != 0)
 			bad++;
 		if (net_arp_count(t) > 64)
