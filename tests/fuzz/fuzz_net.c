@@ -12,6 +12,7 @@
  * is whole (every packet freed or captured).
  */
 #include "tcpstack/net.h"
+#include "tests/unit/fake_pool.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -20,48 +21,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define POOL 64
-#define BUFSZ 2048
 #define ME 0xc6120001u   /* 198.18.0.1/24 */
 #define GW 0xc61200feu
 #define MTU 1500
 
-static uint8_t mem[POOL][BUFSZ];
-static struct net_pkt pkts[POOL];
-static bool inuse[POOL];
-static int n_inuse;
 static struct net_stack *stack;
 
 static struct net_pkt *env_alloc(void *env)
 {
 	(void)env;
-	for (int i = 0; i < POOL; i++) {
-		if (!inuse[i]) {
-			inuse[i] = true;
-			n_inuse++;
-			pkts[i] = (struct net_pkt){
-				.data = mem[i] + NET_PKT_HEADROOM,
-				.headroom = NET_PKT_HEADROOM,
-				.tailroom = BUFSZ - NET_PKT_HEADROOM,
-			};
-			return &pkts[i];
-		}
-	}
-	return NULL;
+	return fake_pool_get();
 }
 
 static void env_free(void *env, struct net_pkt *p)
 {
 	(void)env;
-	ptrdiff_t i = p - pkts;
-	if (i < 0 || i >= POOL || !inuse[i])
-		abort();  /* double or foreign free */
-	/* The packet must still describe memory inside its buffer. */
-	if (p->data != mem[i] + p->headroom ||
-	    (size_t)p->headroom + p->len + p->tailroom != BUFSZ)
-		abort();
-	inuse[i] = false;
-	n_inuse--;
+	if (!fake_pool_intact(p) || !fake_pool_put(p))
+		abort(); /* a corrupted packet, or a double or foreign free */
 }
 
 /* Every frame we send must parse back cleanly. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "fake_pool.h"
 #include "tcpstack/csum.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
@@ -28,13 +29,7 @@ static const uint8_t BC[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* ---- the fake environment ---- */
 
-#define POOL 64
-#define BUFSZ 2048
-
-static uint8_t mem[POOL][BUFSZ];
-static struct net_pkt pkts[POOL];
-static bool inuse[POOL];
-static int n_inuse, bad_frees;
+static int bad_frees;
 static struct net_pkt *cap[POOL];
 static int ncap;
 static bool tx_fail, pool_empty;
@@ -42,33 +37,14 @@ static bool tx_fail, pool_empty;
 static struct net_pkt *env_alloc(void *env)
 {
 	(void)env;
-	if (pool_empty)
-		return NULL;
-	for (int i = 0; i < POOL; i++) {
-		if (!inuse[i]) {
-			inuse[i] = true;
-			n_inuse++;
-			pkts[i] = (struct net_pkt){
-				.data = mem[i] + NET_PKT_HEADROOM, .len = 0,
-				.headroom = NET_PKT_HEADROOM,
-				.tailroom = BUFSZ - NET_PKT_HEADROOM,
-			};
-			return &pkts[i];
-		}
-	}
-	return NULL;
+	return pool_empty ? NULL : fake_pool_get();
 }
 
 static void env_free(void *env, struct net_pkt *p)
 {
 	(void)env;
-	ptrdiff_t i = p - pkts;
-	if (i < 0 || i >= POOL || !inuse[i]) {
+	if (!fake_pool_put(p))
 		bad_frees++;
-		return;
-	}
-	inuse[i] = false;
-	n_inuse--;
 }
 
 static int env_tx(void *env, struct net_pkt *p)
