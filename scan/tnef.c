@@ -193,6 +193,21 @@ static int tnef_need(size_t pos, size_t want, size_t n)
 
 /* Parse attAttachment's MAPI property list into t (and walk embedded
  * TNEF messages). Marks the stream bad when the list is malformed. */
+/* A counted value: 4-byte length, the bytes, padding to 4. Advances *p
+ * past it and sets *len; 0 when it runs past the end. */
+static int tnef_counted(const uint8_t *d, size_t n, size_t *p, size_t *len)
+{
+	if (!tnef_need(*p, 4, n))
+		return 0;
+	*len = le32(d + *p);
+	*p += 4;
+	size_t padded = *len + (-*len & 3);
+	if (padded < *len || !tnef_need(*p, padded, n))
+		return 0;
+	*p += padded;
+	return 1;
+}
+
 static void tnef_props(struct tnef_ctx *c, struct tnef_att *t,
 		       const uint8_t *d, size_t n, int depth)
 {
@@ -216,14 +231,9 @@ static void tnef_props(struct tnef_ctx *c, struct tnef_att *t,
 					goto bad;
 				p += 4;
 			} else {
-				if (!tnef_need(p, 4, n))
+				size_t len;
+				if (!tnef_counted(d, n, &p, &len))
 					goto bad;
-				size_t len = le32(d + p);
-				p += 4;
-				size_t padded = len + (-len & 3);
-				if (padded < len || !tnef_need(p, padded, n))
-					goto bad;
-				p += padded;
 			}
 		}
 		int mv = (type & 0x1000) != 0;
@@ -245,15 +255,10 @@ static void tnef_props(struct tnef_ctx *c, struct tnef_att *t,
 				p += (size_t)fixed;
 				continue;
 			}
-			if (!tnef_need(p, 4, n))
+			size_t len, start = p;
+			if (!tnef_counted(d, n, &p, &len))
 				goto bad;
-			size_t len = le32(d + p);
-			p += 4;
-			size_t padded = len + (-len & 3);
-			if (padded < len || !tnef_need(p, padded, n))
-				goto bad;
-			const uint8_t *val = d + p;
-			p += padded;
+			const uint8_t *val = d + start + 4;
 			if (v > 0)
 				continue;
 			struct tnef_str s = { val, len, base == PT_UNICODE };
