@@ -36,6 +36,8 @@ struct net_pkt {
 	uint32_t headroom;  /* writable bytes before data */
 	uint32_t tailroom;  /* writable bytes after data + len */
 	void *priv;         /* the owner's handle */
+	struct net_pkt *next;  /* holder's queue link */
+	uint32_t seq;          /* holder's use (TCP: sequence number) */
 };
 
 struct net_pkt_ops {
