@@ -106,7 +106,7 @@ struct tcp_buf_ops {
 };
 
 /* Append p (takes it; p->data/len is the payload). Returns 1 when it was
- * collapsed into the tail packet (p freed), 0 when linked. */
+ * collapsed into the tail packet or was empty (p freed), 0 when linked. */
 int tcp_rcvq_push(struct tcp_rcvq *q, const struct tcp_buf_ops *po,
 		  struct net_pkt *p, uint32_t collapse_max);
 
@@ -129,10 +129,12 @@ void tcp_rcvq_purge(struct tcp_rcvq *q, const struct tcp_buf_ops *po);
  * Segments that arrived beyond rcv_nxt, sorted by sequence number
  * (net_pkt.seq is the first payload byte), without overlaps: an insert
  * trims the new payload against what is queued (RFC 9293 3.10.7.4: keep
- * the first copy), drops it when nothing new is left, and the queue never
- * holds more than `max` packets (a new packet beyond that is dropped,
- * unless it lies before the last queued one, in which case the last one
- * is dropped to make room: data nearest rcv_nxt is worth most).
+ * the first copy) down to its first run of new bytes (a packet cannot be
+ * split; the peer resends the rest), drops it when nothing new is left,
+ * and the queue never holds more than `max` packets (a new packet beyond
+ * that is dropped, unless it lies before the last queued one, in which
+ * case the last one is dropped to make room: data nearest rcv_nxt is
+ * worth most).
  * Blocks: the contiguous ranges queued, most recently changed first, as
  * RFC 2018 asks for the SACK option.
  */
@@ -142,7 +144,8 @@ struct tcp_oooq {
 	struct net_pkt *head, *tail;
 	uint32_t pkts, bytes, max;
 	/* The contiguous range touched by the latest insert (for the first
-	 * SACK block), valid when pkts > 0. */
+	 * SACK block), valid when pkts > 0; empty (left == right) once a
+	 * drain has delivered it. */
 	uint32_t last_left, last_right;
 };
 

@@ -1,6 +1,7 @@
 /*
  * tests/unit/fake_pool.h - a fixed pool of packet buffers for tests and
- * fuzz targets of tcpstack/ (64 x 2 KiB, headroom NET_PKT_HEADROOM).
+ * fuzz targets of tcpstack/ (64 x 2 KiB, headroom NET_PKT_HEADROOM; a test
+ * may define POOL and BUFSZ before the include).
  * fake_pool_get() hands out a free packet or NULL; fake_pool_put() takes
  * it back and returns false for a double free or a foreign pointer;
  * fake_pool_intact() says whether a packet still describes memory inside
@@ -16,8 +17,12 @@
 
 #include "tcpstack/pkt.h"
 
+#ifndef POOL
 #define POOL 64
+#endif
+#ifndef BUFSZ
 #define BUFSZ 2048
+#endif
 
 static uint8_t mem[POOL][BUFSZ];
 static struct net_pkt pkts[POOL];
