@@ -424,11 +424,11 @@ uint32_t tcp_oooq_drain(struct tcp_oooq *q, const struct tcp_buf_ops *po,
 	if (q->head == NULL)
 		q->tail = NULL;
 	*rcv_nxt = nxt;
-	/* The latest range, once delivered, is no SACK block any more. */
+	/* A contiguous range is delivered whole or not at all; the latest,
+	 * once delivered, is no SACK block any more. */
 	if (q->pkts == 0 || tcp_seq_le(q->last_right, nxt))
 		q->last_left = q->last_right = nxt;
-	else if (tcp_seq_lt(q->last_left, nxt))
-		q->last_left = nxt;
+	assert(q->last_left == q->last_right || tcp_seq_gt(q->last_left, nxt));
 	return moved;
 }
 
