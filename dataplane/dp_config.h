@@ -1,0 +1,59 @@
+/*
+ * dataplane/dp_config.h - the `dataplane:` section of sluice.conf.
+ *
+ * dp_config_load() reads the section from a loaded conf_doc, checks every
+ * key and value (unknown keys and out-of-range values are errors naming
+ * file:line and what to do) and fills a struct dp_config; an absent
+ * section or key takes the default documented in config/sluice.conf.
+ * String members borrow from the doc: keep it until the config is no
+ * longer used. The TCP keys are filled in cfg->tcp except isn_key and
+ * cookie_key, which the caller sets (random bytes at start).
+ *
+ * Not thread-safe while loading; the result is plain data.
+ */
+#ifndef SLUICE_DATAPLANE_DP_CONFIG_H
+#define SLUICE_DATAPLANE_DP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "tcpstack/tcp.h"
+
+#define DP_MAX_LCORES 16   /* net lcores (TAP: at most 16 queues) */
+#define DP_MAX_EAL_ARGS 64
+
+enum dp_poll {
+	DP_POLL_ADAPTIVE,  /* idle loops sleep (development, shared boxes) */
+	DP_POLL_BUSY,      /* pure polling (production) */
+};
+
+struct dp_config {
+	const char *eal[DP_MAX_EAL_ARGS];  /* EAL arguments (borrowed) */
+	unsigned neal;
+	uint16_t port;                 /* DPDK port id */
+	uint32_t ip;                   /* host order */
+	uint8_t prefix_len;
+	uint32_t gateway;              /* 0: none */
+	uint16_t mtu;
+	unsigned net_lcores;           /* 1..DP_MAX_LCORES */
+	unsigned mbufs;                /* per net lcore */
+	enum dp_poll poll;
+	uint32_t idle_sleep_max_us;
+	uint64_t shutdown_deadline_ms;
+	const char *run_dir;           /* borrowed, or the default */
+	bool diag_echo, diag_discard;
+	struct tcp_stack_config tcp;   /* keys left zero */
+};
+
+/* Defaults (also what an absent section yields). */
+#define DP_DEFAULT_ADDRESS "198.18.0.1/24"
+#define DP_DEFAULT_RUN_DIR "/run/sluice"
+
+/* Fill *out from doc's `dataplane:` section. 0, or -EINVAL with one line
+ * "FILE:LINE: what is wrong; what to do" in err. */
+int dp_config_load(const struct conf_doc *doc, struct dp_config *out,
+		   char *err, size_t errsz);
+
+#endif
