@@ -250,3 +250,47 @@ def mac_of(dst, timeout=3.0):
                 return f[f.index("lladdr") + 1]
         sh(["ping", "-c", "1", "-W", "1", dst], check=False)
     raise RuntimeError("no MAC for %s" % dst)
+
+
+# ---------------------------------------------------------------------------
+# hand-built IPv4/TCP (raw sockets: faster than building with scapy)
+
+def csum(data):
+    import struct
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def ip_tcp(src, dst, sport, dport, seq, ack, flags, win=65535, payload=b"",
+           opts=b"", ipid=0):
+    """An IPv4 packet carrying one TCP segment, checksums filled."""
+    import struct
+    s_b, d_b = socket.inet_aton(src), socket.inet_aton(dst)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      (5 + len(opts) // 4) << 4, flags, win, 0, 0) + opts + payload
+    c = csum(s_b + d_b + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid, 0, 64, 6, 0,
+                       s_b, d_b) + tcp
+
+
+def parse_tcp(frame):
+    """(src, dst, sport, dport, seq, ack, flags, win, payload_len, opts)
+    from an Ethernet+IPv4+TCP frame, or None."""
+    import struct
+    if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return None
+    ihl = (frame[14] & 15) * 4
+    tot = struct.unpack("!H", frame[16:18])[0]
+    t = 14 + ihl
+    sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", frame[t:t + 16])
+    doff = (off >> 4) * 4
+    return (socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34]), sport,
+            dport, seq, ack, flags, win, tot - ihl - doff, frame[t + 20:t + doff])
