@@ -146,7 +146,7 @@ def main():
     ok = True
     if before is not None:
         after = stats.fresh()
-        d = nettest.delta(before, after, "bytes_in")
+        d = nettest.delta(before, after, "tcp.bytes_in")
         ok = d >= a.bytes
         detail += "; sluiced tcp bytes_in +%d" % d
     rep.check(name, ok, detail)

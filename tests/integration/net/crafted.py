@@ -137,13 +137,19 @@ def main():
         ok, snap = stats.wait_for(lambda s: s.get("mbuf_in_use") <= b0 + a.slack, a.settle)
         rep.check("crafted-mbufs", ok, "mempool in use %d before, %d after %.0fs settle"
                   % (b0, snap.get("mbuf_in_use"), a.settle))
-        bad_csum = nettest.delta(base, snap, "bad_csum")
-        net_drops = nettest.delta(base, snap, "drops") if snap.has("drops") else 0
-        want_tcp = a.repeat * (len(kinds["tcp-bad-csum"]) + len(kinds["tcp-bad-csum-data"]))
-        ok = bad_csum >= want_tcp and net_drops >= a.repeat * len(kinds["ip-bad-csum"])
-        rep.check("crafted-counted", ok,
-                  "tcp bad_csum +%d (>= %d), net drops +%d (>= %d)"
-                  % (bad_csum, want_tcp, net_drops, a.repeat * len(kinds["ip-bad-csum"])))
+        # Frames that can only be dropped, by the counter that must see them.
+        R = a.repeat
+        nfrag = sum(len(kinds[k]) for k in ("frag-first", "frag-middle", "frag-icmp"))
+        want = [("net.drop.csum", R * len(kinds["ip-bad-csum"])),
+                ("net.drop.frag", R * nfrag),
+                ("tcp.bad_csum", R * (len(kinds["tcp-bad-csum"]) + len(kinds["tcp-bad-csum-data"]))),
+                ("tcp.bad_hdr", R * (len(kinds["tcp-doff-small"]) + len(kinds["tcp-doff-large"]))),
+                ("net.drops", R * (nfrag + len(kinds["ip-bad-csum"]) + len(kinds["ip-truncated"])
+                                   + len(kinds["ip-short-len"]) + len(kinds["ip-bad-ihl"])
+                                   + len(kinds["ip-version"]) + len(kinds["tcp-truncated"])))]
+        got = [(k, nettest.delta(base, snap, k), w) for k, w in want]
+        rep.check("crafted-counted", all(d >= w for _, d, w in got),
+                  ", ".join("%s +%d (>= %d)" % g for g in got))
     rep.exit()
 
 

@@ -143,18 +143,20 @@ class Stats:
         return pred(snap), snap
 
 
-# Key names in sluiced.stats.json (dataplane/dp_stats.c). One place to
-# change if the dataplane renames them. Each entry: candidate dotted paths,
-# the first one present is used.
+# Key names in sluiced.stats.json (dataplane/dp_stats.c): per lcore
+# {"mempool": {"in_use"}, "net": {..., "drop": {reason: n}, "drops"},
+# "tcp": {"conns": {"ESTABLISHED": n, ...}, counters...}, "diag": {...}},
+# and "total": {"mempool_in_use", "nconns", "drops"}. Short names used by
+# the clients map to dotted paths here: one place to change.
 KEYS = {
-    "mbuf_in_use": ["mbufs_in_use", "mbuf_in_use", "mempool.in_use", "in_use"],
-    "established": ["conns.established", "established"],
-    "time_wait": ["conns.time_wait", "time_wait"],
-    "listen": ["conns.listen", "listen"],
+    "mbuf_in_use": ["total.mempool_in_use", "mempool.in_use"],
+    "established": ["tcp.conns.established"],
+    "time_wait": ["tcp.conns.time-wait"],
+    "listen": ["tcp.conns.listen"],
 }
-CONN_STATES = ["closed", "listen", "syn_sent", "syn_rcvd", "established",
-               "fin_wait1", "fin_wait2", "closing", "time_wait",
-               "close_wait", "last_ack"]
+CONN_STATES = ["closed", "listen", "syn-sent", "syn-received", "established",
+               "fin-wait-1", "fin-wait-2", "closing", "time-wait",
+               "close-wait", "last-ack"]
 
 
 class Snap:
@@ -175,7 +177,7 @@ class Snap:
         raise KeyError("stats key %r not found (tried %s)" % (name, KEYS.get(name, [name])))
 
     def conns(self, state):
-        for p in ("conns." + state, "conns_" + state, state):
+        for p in ("tcp.conns." + state,):
             t, found = _walk_sum(self.doc, p.split("."))
             if found:
                 return t
@@ -184,7 +186,7 @@ class Snap:
     def busy_conns(self):
         """Connections in any state but LISTEN, TIME_WAIT and CLOSED."""
         return {s: self.conns(s) for s in CONN_STATES
-                if s not in ("listen", "time_wait", "closed")
+                if s not in ("listen", "time-wait", "closed")
                 and self._has_state(s) and self.conns(s)}
 
     def _has_state(self, s):

@@ -154,8 +154,8 @@ def main():
             time.sleep(0.2)
             held = stats.fresh()
             limit = base.get("mbuf_in_use") + a.ooo_max + a.slack
-            dropped = nettest.delta(base, held, "ooo_dropped")
-            queued = nettest.delta(base, held, "ooo_queued")
+            dropped = nettest.delta(base, held, "tcp.ooo_dropped")
+            queued = nettest.delta(base, held, "tcp.ooo_queued")
             ok = dropped >= n - a.ooo_max and held.get("mbuf_in_use") <= limit
             rep.check("ooo-flood-bounded", ok,
                       "%d segments beyond a %d-byte hole (window %d) in %.2fs; ooo_queued +%d, "

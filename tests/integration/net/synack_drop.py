@@ -104,8 +104,8 @@ def main():
                   % (length, dropped, t_conn, "ok" if got == b"after a lost SYN-ACK\n" else repr(got)))
         if before is not None:
             after = stats.fresh()
-            rt = nettest.delta(before, after, "retrans_segs")
-            dup = nettest.delta(before, after, "syn_dup")
+            rt = nettest.delta(before, after, "tcp.retrans_segs")
+            dup = nettest.delta(before, after, "tcp.syn_dup")
             ok = ok and rt + dup >= 1
             detail += "; sluiced retrans_segs +%d, syn_dup +%d" % (rt, dup)
         rep.check("synack-drop", ok, detail)

@@ -153,8 +153,8 @@ def main():
             detail += "; first error: " + errs[0]
         if before is not None:
             after = stats.fresh()
-            cs = nettest.delta(before, after, "syn_cookies_sent")
-            cok = nettest.delta(before, after, "syn_cookies_ok")
+            cs = nettest.delta(before, after, "tcp.syn_cookies_sent")
+            cok = nettest.delta(before, after, "tcp.syn_cookies_ok")
             ok = ok and cs > 0 and cok > 0
             detail += "; sluiced syn_cookies_sent +%d, syn_cookies_ok +%d" % (cs, cok)
         rep.check("synflood", ok, detail)
