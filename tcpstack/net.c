@@ -122,6 +122,16 @@ void net_stack_set_hooks(struct net_stack *s,
 		memset(&s->hooks, 0, sizeof s->hooks);
 }
 
+uint32_t net_stack_addr(const struct net_stack *s)
+{
+	return s->ip;
+}
+
+uint16_t net_stack_mtu(const struct net_stack *s)
+{
+	return s->mtu;
+}
+
 void net_stack_stats(const struct net_stack *s, struct net_stack_stats *out)
 {
 	*out = s->st;

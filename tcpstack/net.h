@@ -119,6 +119,10 @@ int net_ip_output(struct net_stack *s, struct net_pkt *p, uint32_t dst,
  * nothing is due: call every loop turn. */
 void net_stack_advance(struct net_stack *s, uint64_t now_us);
 
+/* Our address (host order) and MTU, as configured. */
+uint32_t net_stack_addr(const struct net_stack *s);
+uint16_t net_stack_mtu(const struct net_stack *s);
+
 /* Copy the counters. */
 void net_stack_stats(const struct net_stack *s, struct net_stack_stats *out);
 

@@ -30,8 +30,10 @@
  *   connected  (tcp_connect only) the handshake completed.
  *   readable   new in-order data, or the peer's FIN (tcp_recv_eof()),
  *              is waiting; read it with tcp_recv_iov()/tcp_recv_consume().
- *              Called once per input burst, not per byte; data left
- *              unconsumed stays queued and closes the window.
+ *              Called once per input burst, not per byte: readable and
+ *              writable are collected during net_input() and delivered by
+ *              the next tcp_stack_advance() (call it after each RX burst);
+ *              data left unconsumed stays queued and closes the window.
  *   writable   send space grew (acknowledged data left the send buffer)
  *              after a tcp_send() came up short (-EAGAIN or partial).
  *   closed     the connection is gone: err 0 after an orderly close,
@@ -140,6 +142,8 @@ struct tcp_stack_stats {
 	uint64_t pmtu_updates;
 	uint64_t snd_pool_empty;       /* tcp_send() short of chunks */
 	uint64_t delayed_acks, quick_acks;
+	uint64_t alloc_fail;           /* ops->alloc empty: a segment not sent */
+	uint64_t tx_errors;            /* net_ip_output() refused a segment */
 };
 
 /* NULL on bad config (keys all zero, a size out of range, net or a NULL
