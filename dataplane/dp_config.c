@@ -227,7 +227,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	static const char *const keys[] = {
 		"eal", "port", "address", "gateway", "mtu", "net_lcores",
 		"mbufs", "poll", "idle_sleep_max", "shutdown_deadline",
-		"run_dir", "diag", "tcp", NULL};
+		"run_dir", "diag", "impair", "tcp", NULL};
 	static const char *const dkeys[] = {"echo", "discard", NULL};
 	struct ld l = {.err = err, .errsz = errsz};
 	const struct conf_node *m, *n;
@@ -335,6 +335,14 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 		    (rc = opt_bool(&l, n, "discard", "dataplane.diag.discard",
 				   &c->diag_discard)) < 0)
 			return rc;
+	}
+	if ((n = conf_map_get(m, "impair")) != NULL && !conf_is_null(n)) {
+		char e[200];
+		if ((rc = conf_get_string(n, "dataplane.impair", false, &s, err,
+					  errsz)) < 0)
+			return rc;
+		if (dp_impair_parse(s, &c->impair, e, sizeof e) < 0)
+			return ERR(&l, n, "dataplane.impair: %s", e);
 	}
 	return load_tcp(&l, conf_map_get(m, "tcp"), &c->tcp);
 }

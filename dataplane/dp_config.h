@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "dataplane/dp_impair.h"
 #include "tcpstack/tcp.h"
 
 #define DP_MAX_LCORES 16   /* net lcores (TAP: at most 16 queues) */
@@ -44,6 +45,7 @@ struct dp_config {
 	uint64_t shutdown_deadline_ms;
 	const char *run_dir;           /* borrowed, or the default */
 	bool diag_echo, diag_discard;
+	struct dp_impair_config impair; /* all zero: no impairment (tests) */
 	struct tcp_stack_config tcp;   /* keys left zero */
 };
 

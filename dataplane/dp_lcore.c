@@ -14,11 +14,24 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+/* Impairment stage buffers: copies from the lcore's pool. */
+static void *im_copy(void *env, void *frame)
+{
+	struct dp_lcore *lc = env;
+	return rte_pktmbuf_copy(frame, lc->env.pool, 0, UINT32_MAX);
+}
+
+static void im_free(void *env, void *frame)
+{
+	rte_pktmbuf_free(frame);
+}
+
 int dp_lcore_init(struct dp_lcore *lc, unsigned idx, unsigned lcore_id,
 		  struct dp_shared *sh, struct rte_mempool *pool,
 		  uint16_t port, const struct net_stack_config *netcfg,
 		  const struct tcp_stack_config *tcpcfg, bool echo,
-		  bool discard, char *err, size_t errsz)
+		  bool discard, const struct dp_impair_config *impair,
+		  char *err, size_t errsz)
 {
 	char name[RTE_RING_NAMESIZE];
 	int rc;
@@ -52,6 +65,19 @@ int dp_lcore_init(struct dp_lcore *lc, unsigned idx, unsigned lcore_id,
 			 "memory", lcore_id);
 		return -EINVAL;
 	}
+	if (impair != NULL && !dp_impair_config_is_null(impair)) {
+		struct dp_impair_ops ops = {im_copy, im_free, lc};
+		struct dp_impair_config c = *impair;
+		c.seed = impair->seed * 2 * DP_MAX_LCORES + 2 * idx;
+		lc->rx_impair = dp_impair_create(&c, &ops);
+		c.seed++;
+		lc->env.txq.impair = dp_impair_create(&c, &ops);
+		if (lc->rx_impair == NULL || lc->env.txq.impair == NULL) {
+			snprintf(err, errsz, "lcore %u: impairment stage: bad "
+				 "spec or no memory", lcore_id);
+			return -EINVAL;
+		}
+	}
 	if ((echo || discard) &&
 	    (rc = dp_diag_start(&lc->diag, lc->tcp, echo, discard)) < 0) {
 		snprintf(err, errsz, "lcore %u: diag services: %s", lcore_id,
@@ -71,6 +97,10 @@ void dp_lcore_fini(struct dp_lcore *lc)
 	net_stack_free(lc->net);
 	lc->net = NULL;
 	dp_txq_flush(&lc->env.txq);
+	dp_impair_free(lc->env.txq.impair);  /* held frames freed */
+	lc->env.txq.impair = NULL;
+	dp_impair_free(lc->rx_impair);
+	lc->rx_impair = NULL;
 	for (unsigned j = 0; j < DP_MAX_LCORES; j++) {
 		rte_pktmbuf_free_bulk(lc->out[j].m, lc->out[j].n);
 		lc->out[j].n = 0;
@@ -98,6 +128,11 @@ static void publish(struct dp_lcore *lc, uint64_t now)
 	net_stack_stats(lc->net, &s->net);
 	tcp_stack_stats(lc->tcp, &s->tcp);
 	s->diag = lc->diag.st;
+	s->impaired = lc->rx_impair != NULL;
+	if (s->impaired) {
+		dp_impair_stats(lc->rx_impair, &s->impair_rx);
+		dp_impair_stats(lc->env.txq.impair, &s->impair_tx);
+	}
 	s->nconns = tcp_stack_nconns(lc->tcp);
 	s->at_us = now;
 	__atomic_store_n(&lc->snap_seq, seq + 2, __ATOMIC_RELEASE);
@@ -175,18 +210,12 @@ static void arp_fanout(struct dp_lcore *lc, struct rte_mbuf *m, uint64_t now)
 	deliver(lc, m, now);
 }
 
-/* One RX burst; returns the packets received. */
-static unsigned rx(struct dp_lcore *lc, uint64_t now)
+/* Received frames to their owners. */
+static void rx_frames(struct dp_lcore *lc, struct rte_mbuf **m, unsigned n,
+		      uint64_t now)
 {
-	struct rte_mbuf *m[DP_BURST];
-	uint16_t n = rte_eth_rx_burst(lc->env.txq.port, lc->env.txq.queue, m,
-				      DP_BURST);
-	if (n == 0)
-		return 0;
-	lc->st.rx_bursts++;
-	lc->st.rx_packets += n;
 	bool steer = lc->sh->n > 1;
-	for (uint16_t i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
 		if (unlikely(m[i]->nb_segs > 1)) {
@@ -220,6 +249,42 @@ static unsigned rx(struct dp_lcore *lc, uint64_t now)
 	}
 	if (steer)
 		stage_flush(lc);
+}
+
+/* Test runs: received frames through the RX impairment stage; what it
+ * releases now goes on. Returns the frames received or released. */
+static unsigned rx_impaired(struct dp_lcore *lc, struct rte_mbuf **m,
+			    unsigned n, uint64_t now)
+{
+	void *out[2 * DP_BURST];
+	unsigned k = 0, total = n;
+	if (n > 0)
+		k = dp_impair_push(lc->rx_impair, (void **)m, n, now, out,
+				   2 * DP_BURST);
+	do {
+		if (k > 0)
+			rx_frames(lc, (struct rte_mbuf **)out, k, now);
+		total += k;
+	} while ((k = dp_impair_pop(lc->rx_impair, now, out,
+				    2 * DP_BURST)) > 0);
+	return total;
+}
+
+/* One RX burst; returns the frames received (or released). */
+static unsigned rx(struct dp_lcore *lc, uint64_t now)
+{
+	struct rte_mbuf *m[DP_BURST];
+	uint16_t n = rte_eth_rx_burst(lc->env.txq.port, lc->env.txq.queue, m,
+				      DP_BURST);
+	if (n > 0) {
+		lc->st.rx_bursts++;
+		lc->st.rx_packets += n;
+	}
+	if (unlikely(lc->rx_impair != NULL))
+		return rx_impaired(lc, m, n, now);
+	if (n == 0)
+		return 0;
+	rx_frames(lc, m, n, now);
 	return n;
 }
 
@@ -241,6 +306,12 @@ static void idle_sleep(struct dp_lcore *lc, uint64_t now, uint64_t us,
 	uint64_t t = tcp_stack_next_timer_us(lc->tcp, now);
 	if (t < us)
 		us = t;
+	if (unlikely(lc->rx_impair != NULL)) {  /* held frames fall due */
+		uint64_t d = RTE_MIN(dp_impair_next_us(lc->rx_impair),
+				     dp_impair_next_us(lc->env.txq.impair));
+		if (d != UINT64_MAX)
+			us = d > now ? RTE_MIN(us, d - now) : 0;
+	}
 	if (lc->sh->ctl != NULL && lc->idx == 0)
 		us = next_ctl > now ? RTE_MIN(us, next_ctl - now) : 0;
 	if (us == 0)

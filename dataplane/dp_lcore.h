@@ -68,6 +68,8 @@ struct dp_snapshot {
 	struct net_stack_stats net;
 	struct tcp_stack_stats tcp;
 	struct dp_diag_stats diag;
+	bool impaired;              /* test runs: the impairment stages */
+	struct dp_impair_stats impair_rx, impair_tx;
 	uint32_t nconns;
 	uint64_t at_us;             /* when it was taken */
 };
@@ -101,6 +103,7 @@ struct dp_lcore {
 	struct tcp_stack *tcp;
 	struct dp_diag diag;
 	struct rte_ring *inbox;     /* MP/SC: frames other lcores steer here */
+	struct dp_impair *rx_impair;  /* NULL unless a test asks (tx: env.txq) */
 	struct dp_lcore_stats st;
 	struct dp_stage out[DP_MAX_LCORES];
 	bool drained;
@@ -118,7 +121,10 @@ static inline uint64_t dp_now_us(void)
 /*
  * Set up lc (zeroed by the caller) as net lcore idx on EAL lcore lcore_id:
  * its inbox ring, its net_stack over netcfg and its tcp_stack over tcpcfg
- * (both copied), the diag services when asked. pool is borrowed (the
+ * (both copied), the diag services when asked, and the impairment
+ * stages (RX here, TX on the TX array) when impair is not NULL and not
+ * all zero (test runs; seeds derived from impair->seed and idx). pool is
+ * borrowed (the
  * caller frees it after dp_lcore_fini()). 0 or a negative errno with one
  * line in err; on error call dp_lcore_fini() to release what was made.
  */
@@ -126,7 +132,8 @@ int dp_lcore_init(struct dp_lcore *lc, unsigned idx, unsigned lcore_id,
 		  struct dp_shared *sh, struct rte_mempool *pool,
 		  uint16_t port, const struct net_stack_config *netcfg,
 		  const struct tcp_stack_config *tcpcfg, bool echo,
-		  bool discard, char *err, size_t errsz);
+		  bool discard, const struct dp_impair_config *impair,
+		  char *err, size_t errsz);
 
 /* The loop (rte_lcore_function_t): arg is the struct dp_lcore. Returns 0
  * when the phase becomes DP_STOP. */

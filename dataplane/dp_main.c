@@ -1,7 +1,7 @@
 /*
  * dataplane/dp_main.c - sluiced: the DPDK primary process.
  *
- *   sluiced -c FILE [--diag] [-- EAL arguments...]
+ *   sluiced -c FILE [--diag] [--impair SPEC] [-- EAL arguments...]
  *
  * Reads the `dataplane:` section of FILE, initialises the EAL with
  * dataplane.eal plus the arguments after `--` (and `-l 0-(N-1)` when
@@ -74,9 +74,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: sluiced -c FILE [--diag] [-- EAL arguments...]\n"
+	fputs("usage: sluiced -c FILE [--diag] [--impair SPEC] "
+	      "[-- EAL arguments...]\n"
 	      "  -c FILE   configuration (its dataplane: section)\n"
 	      "  --diag    TCP echo (port 7) and discard (port 9) services\n"
+	      "  --impair SPEC  test runs: netem-style impairment of both\n"
+	      "            directions, e.g. loss=5%,reorder=25%,duplicate=1%,\n"
+	      "            delay=20ms,jitter=10ms,seed=1\n"
 	      "  --        the rest goes to the DPDK EAL after dataplane.eal\n",
 	      f);
 }
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
 	struct app *a = &app;
 	const char *cfile = NULL;
 	bool diag = false;
+	const char *impair = NULL;
 	int extra = argc;  /* index of the first EAL argument after -- */
 	char err[512];
 	struct conf_doc *doc = NULL;
@@ -248,6 +253,8 @@ int main(int argc, char **argv)
 			cfile = argv[++i];
 		} else if (strcmp(argv[i], "--diag") == 0) {
 			diag = true;
+		} else if (strcmp(argv[i], "--impair") == 0 && i + 1 < argc) {
+			impair = argv[++i];
 		} else if (strcmp(argv[i], "-h") == 0 ||
 			   strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -271,6 +278,12 @@ int main(int argc, char **argv)
 	struct dp_config *cfg = &a->cfg;
 	if (diag)
 		cfg->diag_echo = cfg->diag_discard = true;
+	if (impair != NULL &&
+	    dp_impair_parse(impair, &cfg->impair, err, sizeof err) < 0) {
+		logf_("--impair: %s", err);
+		conf_free(doc);
+		return 2;
+	}
 	if (argc - extra + (int)cfg->neal > DP_MAX_EAL_ARGS + 60) {
 		logf_("too many EAL arguments");
 		conf_free(doc);
@@ -388,8 +401,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++) {
 		if ((rc = dp_lcore_init(a->sh.lc[i], i, ids[i], &a->sh,
 					a->pool[i], cfg->port, &nc, &cfg->tcp,
-					cfg->diag_echo, cfg->diag_discard, err,
-					sizeof err)) < 0) {
+					cfg->diag_echo, cfg->diag_discard,
+					&cfg->impair, err, sizeof err)) < 0) {
 			logf_("%s", err);
 			goto out;
 		}

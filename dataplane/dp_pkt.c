@@ -4,6 +4,8 @@
 #include "dataplane/dp_pkt.h"
 
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 
 #include <rte_ethdev.h>
 
@@ -35,18 +37,45 @@ static void pkt_free(void *env, struct net_pkt *p)
 	rte_pktmbuf_free((struct rte_mbuf *)p->priv);
 }
 
-void dp_txq_flush(struct dp_txq *q)
+static void send_burst(struct dp_txq *q, struct rte_mbuf **m, uint16_t n)
 {
-	if (q->n == 0)
-		return;
-	uint16_t sent = rte_eth_tx_burst(q->port, q->queue, q->m, q->n);
+	uint16_t sent = rte_eth_tx_burst(q->port, q->queue, m, n);
 	if (sent > 0)
 		q->bursts++;
 	q->packets += sent;
-	if (unlikely(sent < q->n)) {
-		q->refused += (uint64_t)(q->n - sent);
-		rte_pktmbuf_free_bulk(q->m + sent, q->n - sent);
+	if (unlikely(sent < n)) {
+		q->refused += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
 	}
+}
+
+/* Test runs only: pending frames into the stage, due frames out. */
+static void impaired_flush(struct dp_txq *q)
+{
+	void *in[DP_TXQ_MAX], *out[DP_TXQ_MAX];
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000u +
+		       (uint64_t)ts.tv_nsec / 1000u;
+	unsigned n = q->n, k;
+	memcpy(in, q->m, n * sizeof in[0]);
+	q->n = 0;
+	k = n ? dp_impair_push(q->impair, in, n, now, out, DP_TXQ_MAX) : 0;
+	do {
+		if (k > 0)
+			send_burst(q, (struct rte_mbuf **)out, (uint16_t)k);
+	} while ((k = dp_impair_pop(q->impair, now, out, DP_TXQ_MAX)) > 0);
+}
+
+void dp_txq_flush(struct dp_txq *q)
+{
+	if (unlikely(q->impair != NULL)) {
+		impaired_flush(q);
+		return;
+	}
+	if (q->n == 0)
+		return;
+	send_burst(q, q->m, q->n);
 	q->n = 0;
 }
 

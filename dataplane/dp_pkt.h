@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "dataplane/dp_impair.h"
 #include "tcpstack/pkt.h"
 
 #define DP_BURST 32
@@ -38,6 +39,7 @@ struct dp_txq {
 	uint64_t bursts;    /* rte_eth_tx_burst calls that sent >= 1 */
 	uint64_t packets;   /* accepted by the port */
 	uint64_t refused;   /* refused by the port, freed here */
+	struct dp_impair *impair;  /* NULL, or frames pass it first (tests) */
 	struct rte_mbuf *m[DP_TXQ_MAX];
 };
 
@@ -84,7 +86,10 @@ static inline struct rte_mbuf *dp_pkt_sync(struct net_pkt *p)
 	return m;
 }
 
-/* Send everything pending on q; frees and counts what the port refuses. */
+/* Send everything pending on q; frees and counts what the port refuses.
+ * With q->impair, pending frames go through the impairment stage and
+ * what it releases (now due) is sent: call every loop turn even when
+ * nothing is pending. */
 void dp_txq_flush(struct dp_txq *q);
 
 #endif

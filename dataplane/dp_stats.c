@@ -72,6 +72,20 @@ static void tcp_json(FILE *f, const struct tcp_stack_stats *s)
 	fputs("}", f);
 }
 
+static void impair_json(FILE *f, const struct dp_impair_stats *s)
+{
+	fputc('{', f);
+	U(f, "in", s->in); fputc(',', f);
+	U(f, "out", s->out); fputc(',', f);
+	U(f, "lost", s->lost); fputc(',', f);
+	U(f, "duplicated", s->duplicated); fputc(',', f);
+	U(f, "reordered", s->reordered); fputc(',', f);
+	U(f, "overflow", s->overflow); fputc(',', f);
+	U(f, "copy_fail", s->copy_fail); fputc(',', f);
+	U(f, "held", s->held);
+	fputc('}', f);
+}
+
 static void lcore_json(FILE *f, const struct dp_lcore *lc)
 {
 	struct dp_snapshot s;
@@ -109,7 +123,15 @@ static void lcore_json(FILE *f, const struct dp_lcore *lc)
 	U(f, "discard_bytes", s.diag.discard_bytes); fputc(',', f);
 	U(f, "closed_ok", s.diag.closed_ok); fputc(',', f);
 	U(f, "closed_err", s.diag.closed_err);
-	fputs("}}", f);
+	fputc('}', f);
+	if (s.impaired) {
+		fputs(",\"impair\":{\"rx\":", f);
+		impair_json(f, &s.impair_rx);
+		fputs(",\"tx\":", f);
+		impair_json(f, &s.impair_tx);
+		fputc('}', f);
+	}
+	fputc('}', f);
 }
 
 static void port_json(FILE *f, const struct dp_port_info *p)
