@@ -388,6 +388,7 @@ void tcp_deliver_pending(struct tcp_stack *s)
 		if ((f & TCP_CF_PEND_W) && c->h->writable != NULL &&
 		    !(c->flags & (TCP_CF_ZOMBIE | TCP_CF_DETACHED)))
 			c->h->writable(c->ctx, c);
+		tcp_linger_check(c);
 		tcp_conn_release(c);
 	}
 }
@@ -511,6 +512,40 @@ void tcp_tw_enter(struct tcp_conn *c)
 	s->tw_len++;
 	s->st.conns[TCP_TIME_WAIT]++;
 	tcp_conn_gone(c, 0);
+}
+
+/*
+ * c reached TIME_WAIT (tw) or CLOSED after an orderly close: a TIME_WAIT
+ * record or nothing, now or, while the application still has bytes or
+ * the FIN to read, once it has read them (tcp_linger_check).
+ */
+void tcp_conn_done(struct tcp_conn *c, bool tw)
+{
+	if (!(c->flags & TCP_CF_DETACHED) && c->h != NULL &&
+	    (c->rq.bytes > 0 || (c->flags & TCP_CF_PEND_R))) {
+		c->flags |= TCP_CF_LINGER | (tw ? TCP_CF_LINGER_TW : 0);
+		tcp_set_state(c, tw ? TCP_TIME_WAIT : TCP_CLOSED);
+		tcp_timer_idle(c);
+		return;
+	}
+	if (tw)
+		tcp_tw_enter(c);
+	else
+		tcp_conn_gone(c, 0);
+}
+
+void tcp_linger_check(struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CF_LINGER) || (c->flags & TCP_CF_ZOMBIE))
+		return;
+	if (!(c->flags & TCP_CF_DETACHED) &&
+	    (c->rq.bytes > 0 || (c->flags & TCP_CF_PEND_R)))
+		return;
+	c->flags &= ~TCP_CF_LINGER;
+	if (c->flags & TCP_CF_LINGER_TW)
+		tcp_tw_enter(c);
+	else
+		tcp_conn_gone(c, 0);
 }
 
 void tcp_tw_expire(struct tcp_stack *s)

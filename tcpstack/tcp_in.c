@@ -314,10 +314,10 @@ static bool fin_acked(struct tcp_conn *c)
 		tcp_timer_idle(c);
 		return true;
 	case TCP_CLOSING:
-		tcp_tw_enter(c);
+		tcp_conn_done(c, true);
 		return false;
 	case TCP_LAST_ACK:
-		tcp_conn_gone(c, 0);
+		tcp_conn_done(c, false);
 		return false;
 	default:
 		return true;
@@ -447,7 +447,7 @@ static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 			break;
 		case TCP_FIN_WAIT2:
 			tcp_send_ack(c);
-			tcp_tw_enter(c);
+			tcp_conn_done(c, true);
 			return p;
 		default:
 			break;
@@ -950,6 +950,10 @@ void tcp_recv_consume(struct tcp_conn *c, size_t n)
 	if (n > c->rq.bytes)
 		n = c->rq.bytes;
 	tcp_rcvq_consume(&c->rq, &s->bo, (uint32_t)n);
+	if (c->flags & TCP_CF_LINGER) {
+		tcp_linger_check(c);
+		return;
+	}
 	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT1 &&
 	    c->state != TCP_FIN_WAIT2)
 		return;

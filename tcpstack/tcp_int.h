@@ -54,6 +54,9 @@ enum {
 	TCP_CF_HALF = 1u << 15,     /* counted in its listener's half_open */
 	TCP_CF_EOF_SEEN = 1u << 16, /* readable announced the FIN */
 	TCP_CF_PERSIST = 1u << 17,  /* timer in persist mode */
+	TCP_CF_LINGER = 1u << 18,   /* closed or TIME_WAIT, the app still
+	                             * has data or the FIN to read */
+	TCP_CF_LINGER_TW = 1u << 19,  /* ... then a TIME_WAIT record */
 };
 
 /* What the main timer of a connection does when it fires. */
@@ -195,6 +198,8 @@ struct tcp_listener *tcp_listener_find(struct tcp_stack *s, uint32_t addr,
 struct tcp_tw *tcp_tw_lookup(struct tcp_stack *s, uint32_t laddr,
 			     uint16_t lport, uint32_t raddr, uint16_t rport);
 void tcp_tw_enter(struct tcp_conn *c);
+void tcp_conn_done(struct tcp_conn *c, bool tw);
+void tcp_linger_check(struct tcp_conn *c);
 void tcp_tw_kill(struct tcp_stack *s, struct tcp_tw *t);
 void tcp_tw_expire(struct tcp_stack *s);
 void tcp_conn_init_rtt(struct tcp_conn *c);

@@ -465,6 +465,11 @@ void tcp_close(struct tcp_conn *c)
 		return;
 	c->flags |= TCP_CF_DETACHED;
 	c->flags &= ~(TCP_CF_PEND_R | TCP_CF_PEND_W | TCP_CF_WANT_W);
+	if (c->flags & TCP_CF_LINGER) {
+		tcp_rcvq_purge(&c->rq, &c->s->bo);
+		tcp_linger_check(c);
+		return;
+	}
 	if (c->rq.bytes > 0 || c->state == TCP_SYN_SENT ||
 	    c->state == TCP_SYN_RCVD) {
 		/* unread data is lost: tell the peer (RFC 2525 2.17) */

@@ -26,7 +26,9 @@
 #define PEER IP(198, 18, 0, 2)
 #define MS UINT64_C(1000)
 #define SEC UINT64_C(1000000)
+#ifndef HPOOL
 #define HPOOL 4096
+#endif
 #define HBUFSZ 2048
 
 /* ---- packet pool (free list, O(1)) ---- */
@@ -38,7 +40,7 @@ static int hfree_top, h_inuse, h_bad_frees;
 static uint16_t hfree[HPOOL];
 static bool h_pool_init_done, h_pool_empty;
 
-static void hpool_init(void)
+static inline void hpool_init(void)
 {
 	hfree_top = 0;
 	for (int i = HPOOL - 1; i >= 0; i--) {
@@ -50,7 +52,7 @@ static void hpool_init(void)
 	h_pool_init_done = true;
 }
 
-static struct net_pkt *hpool_get(void)
+static inline struct net_pkt *hpool_get(void)
 {
 	if (h_pool_empty || hfree_top == 0)
 		return NULL;
@@ -65,7 +67,7 @@ static struct net_pkt *hpool_get(void)
 	return &hpkts[i];
 }
 
-static void hpool_put(struct net_pkt *p)
+static inline void hpool_put(struct net_pkt *p)
 {
 	ptrdiff_t i = p - hpkts;
 	if (i < 0 || i >= HPOOL || !hinuse[i] ||
@@ -92,19 +94,19 @@ struct hside {
 	bool arp_asked; /* an ARP request went out */
 };
 
-static struct net_pkt *h_alloc(void *env)
+static inline struct net_pkt *h_alloc(void *env)
 {
 	(void)env;
 	return hpool_get();
 }
 
-static void h_free(void *env, struct net_pkt *p)
+static inline void h_free(void *env, struct net_pkt *p)
 {
 	(void)env;
 	hpool_put(p);
 }
 
-static int h_tx(void *env, struct net_pkt *p)
+static inline int h_tx(void *env, struct net_pkt *p)
 {
 	struct hside *hs = env;
 	if (p->len >= 14 && p->data[12] == 0x08 && p->data[13] == 0x06) {
@@ -125,14 +127,14 @@ static const struct net_pkt_ops h_ops = {h_alloc, h_free, h_tx};
 static const uint8_t MAC_ME[6] = {0x02, 0, 0, 0, 0, 0x01};
 static const uint8_t MAC_PEER[6] = {0x02, 0, 0, 0, 0, 0x02};
 
-static void h_clear(struct hside *hs)
+static inline void h_clear(struct hside *hs)
 {
 	for (int i = 0; i < hs->ncap; i++)
 		hpool_put(hs->cap[i]);
 	hs->ncap = 0;
 }
 
-static struct tcp_stack_config h_cfg(void)
+static inline struct tcp_stack_config h_cfg(void)
 {
 	struct tcp_stack_config c = {
 		.snd_pool = 8u << 20,
@@ -148,7 +150,7 @@ static struct tcp_stack_config h_cfg(void)
 
 /* A frame of proto with payload pl from src to dst (MACs: from the peer
  * to us when dst is ME). */
-static struct net_pkt *h_frame(uint32_t src, uint32_t dst,
+static inline struct net_pkt *h_frame(uint32_t src, uint32_t dst,
 			       const uint8_t *smac, const uint8_t *dmac,
 			       uint16_t type, const void *pl, size_t len)
 {
@@ -172,7 +174,7 @@ static struct net_pkt *h_frame(uint32_t src, uint32_t dst,
 	return p;
 }
 
-static void h_setup_side(struct hside *hs, uint32_t ip, const uint8_t *mac,
+static inline void h_setup_side(struct hside *hs, uint32_t ip, const uint8_t *mac,
 			 const struct tcp_stack_config *tc, uint16_t mtu,
 			 uint64_t now)
 {
@@ -191,7 +193,7 @@ static void h_setup_side(struct hside *hs, uint32_t ip, const uint8_t *mac,
 }
 
 /* Teach side hs the MAC of (ip, mac) with an ARP request to it. */
-static void h_arp_learn(struct hside *hs, uint32_t my_ip, uint32_t ip,
+static inline void h_arp_learn(struct hside *hs, uint32_t my_ip, uint32_t ip,
 			const uint8_t *mac, const uint8_t *my_mac,
 			uint64_t now)
 {
@@ -206,7 +208,7 @@ static void h_arp_learn(struct hside *hs, uint32_t my_ip, uint32_t ip,
 }
 
 /* The peer answers our ARP requests (keeps its entry REACHABLE). */
-static void h_arp_answer(struct hside *hs, uint32_t my_ip, uint32_t ip,
+static inline void h_arp_answer(struct hside *hs, uint32_t my_ip, uint32_t ip,
 			 const uint8_t *mac, const uint8_t *my_mac,
 			 uint64_t now)
 {
@@ -225,10 +227,10 @@ static void h_arp_answer(struct hside *hs, uint32_t my_ip, uint32_t ip,
 
 /* ---- the scripted peer ---- */
 
-static struct hside H;
-static uint64_t hnow;
+static struct hside H __attribute__((unused));
+static uint64_t hnow __attribute__((unused));
 
-static void h_start_cfg(const struct tcp_stack_config *tc, uint16_t mtu)
+static inline void h_start_cfg(const struct tcp_stack_config *tc, uint16_t mtu)
 {
 	if (!h_pool_init_done)
 		hpool_init();
@@ -240,13 +242,13 @@ static void h_start_cfg(const struct tcp_stack_config *tc, uint16_t mtu)
 	h_arp_answer(&H, ME, PEER, MAC_PEER, MAC_ME, hnow);
 }
 
-static void h_start(void)
+static inline void h_start(void)
 {
 	struct tcp_stack_config c = h_cfg();
 	h_start_cfg(&c, 0);
 }
 
-static void h_done(void)
+static inline void h_done(void)
 {
 	tcp_stack_free(H.tcp);
 	net_stack_free(H.net);
@@ -255,7 +257,7 @@ static void h_done(void)
 	CHECK_EQ_INT(h_bad_frees, 0);
 }
 
-static void h_advance(uint64_t dt)
+static inline void h_advance(uint64_t dt)
 {
 	hnow += dt;
 	net_stack_advance(H.net, hnow);
@@ -264,7 +266,7 @@ static void h_advance(uint64_t dt)
 }
 
 /* Advance in steps of 1 ms for dt (timers due in between run). */
-static void h_run(uint64_t dt)
+static inline void h_run(uint64_t dt)
 {
 	uint64_t end = hnow + dt;
 	while (hnow < end) {
@@ -287,7 +289,7 @@ struct pseg {
 	uint32_t src;   /* 0: PEER */
 };
 
-static struct net_pkt *h_seg_frame(const struct pseg *s)
+static inline struct net_pkt *h_seg_frame(const struct pseg *s)
 {
 	uint8_t buf[1600];
 	uint8_t ob[40];
@@ -311,7 +313,7 @@ static struct net_pkt *h_seg_frame(const struct pseg *s)
 		       (size_t)hl + s->len);
 }
 
-static void h_send(const struct pseg *s)
+static inline void h_send(const struct pseg *s)
 {
 	net_input(H.net, h_seg_frame(s), hnow);
 	tcp_stack_advance(H.tcp, hnow);
@@ -327,7 +329,7 @@ struct cseg {
 	uint32_t len;
 };
 
-static bool h_parse(const struct net_pkt *p, struct cseg *out)
+static inline bool h_parse(const struct net_pkt *p, struct cseg *out)
 {
 	struct net_eth_info e;
 	struct net_ipv4_info ip;
@@ -350,7 +352,7 @@ static bool h_parse(const struct net_pkt *p, struct cseg *out)
 }
 
 /* The i-th captured segment (aborts the test if it is not TCP). */
-static struct cseg h_seg(int i)
+static inline struct cseg h_seg(int i)
 {
 	struct cseg s;
 	memset(&s, 0, sizeof s);
@@ -362,7 +364,7 @@ static struct cseg h_seg(int i)
 }
 
 /* The only captured segment; the capture is cleared. */
-static struct cseg h_one(void)
+static inline struct cseg h_one(void)
 {
 	CHECK_EQ_INT(H.ncap, 1);
 	struct cseg s = h_seg(H.ncap ? H.ncap - 1 : 0);
@@ -386,9 +388,9 @@ struct happ {
 	size_t nrx;
 };
 
-static struct happ A;
+static struct happ A __attribute__((unused));
 
-static int ha_accepted(void *lctx, struct tcp_conn *c, void **ctx)
+static inline int ha_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 {
 	struct happ *a = lctx;
 	a->accepted++;
@@ -399,14 +401,14 @@ static int ha_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 	return 0;
 }
 
-static void ha_connected(void *ctx, struct tcp_conn *c)
+static inline void ha_connected(void *ctx, struct tcp_conn *c)
 {
 	struct happ *a = ctx;
 	a->connected++;
 	a->c = c;
 }
 
-static void ha_readable(void *ctx, struct tcp_conn *c)
+static inline void ha_readable(void *ctx, struct tcp_conn *c)
 {
 	struct happ *a = ctx;
 	a->readable++;
@@ -423,24 +425,28 @@ static void ha_readable(void *ctx, struct tcp_conn *c)
 		return;
 	struct iovec iov[16];
 	size_t n;
-	unsigned k = tcp_recv_iov(c, iov, 16, &n);
-	for (unsigned i = 0; i < k; i++) {
-		size_t m = iov[i].iov_len;
-		if (a->nrx + m > sizeof a->rx)
-			m = sizeof a->rx - a->nrx;
-		memcpy(a->rx + a->nrx, iov[i].iov_base, m);
-		a->nrx += m;
+	unsigned k;
+	while ((k = tcp_recv_iov(c, iov, 16, &n)) > 0) {
+		for (unsigned i = 0; i < k; i++) {
+			size_t m = iov[i].iov_len;
+			if (a->nrx + m > sizeof a->rx)
+				m = sizeof a->rx - a->nrx;
+			memcpy(a->rx + a->nrx, iov[i].iov_base, m);
+			a->nrx += m;
+		}
+		tcp_recv_consume(c, n);
+		if (a->closed)
+			return;
 	}
-	tcp_recv_consume(c, n);
 }
 
-static void ha_writable(void *ctx, struct tcp_conn *c)
+static inline void ha_writable(void *ctx, struct tcp_conn *c)
 {
 	(void)c;
 	((struct happ *)ctx)->writable++;
 }
 
-static void ha_closed(void *ctx, struct tcp_conn *c, int err)
+static inline void ha_closed(void *ctx, struct tcp_conn *c, int err)
 {
 	struct happ *a = ctx;
 	a->closed++;
@@ -449,7 +455,7 @@ static void ha_closed(void *ctx, struct tcp_conn *c, int err)
 		a->c = NULL;
 }
 
-static const struct tcp_handler HA = {
+static const struct tcp_handler HA __attribute__((unused)) = {
 	ha_accepted, ha_connected, ha_readable, ha_writable, ha_closed,
 };
 
