@@ -1198,6 +1198,101 @@ static void test_accept_refused(void)
 	h_done();
 }
 
+
+static void test_time_wait_reuse_by_seq(void)
+{
+	h_start();
+	struct tcp_opts o = o_syn(true, -1, false, false);
+	establish_o(&o);
+	tcp_shutdown(A.c);
+	struct cseg f = h_one();
+	ack_peer(f.th.seq + 1, 65535);
+	peer_data(NULL, 0, TCP_FIN);
+	h_clear(&H);
+	CHECK_EQ_INT(stats().conns[TCP_TIME_WAIT], 1);
+	/* a SYN below the old rcv_nxt: answered with an ACK, no reuse */
+	struct pseg syn = {.sport = PPORT, .dport = LPORT, .seq = pseq - 10,
+			   .flags = TCP_SYN, .win = 65535, .o = o};
+	h_send(&syn);
+	struct cseg a = h_one();
+	CHECK_EQ_INT(a.th.flags, TCP_ACK);
+	CHECK_EQ_INT(a.th.ack, pseq);
+	CHECK_EQ_INT(stats().time_wait_reused, 0);
+	/* above it: a new connection */
+	syn.seq = pseq + 100000;
+	h_send(&syn);
+	struct cseg sa = h_one();
+	CHECK_EQ_INT(sa.th.flags, TCP_SYN | TCP_ACK);
+	CHECK_EQ_INT(sa.th.ack, pseq + 100001);
+	CHECK_EQ_INT(stats().time_wait_reused, 1);
+	CHECK_EQ_INT(stats().conns[TCP_SYN_RCVD], 1);
+	h_done();
+}
+
+/* FIN-WAIT-2 gets data and FIN the app has not read yet: the connection
+ * stays (TIME_WAIT, full) until the app reads, then becomes a record. */
+static void test_linger_until_read(void)
+{
+	h_start();
+	establish();
+	A.consume = false;
+	tcp_shutdown(A.c);
+	struct cseg f = h_one();
+	ack_peer(f.th.seq + 1, 65535);
+	peer_data("last words", 10, TCP_FIN);
+	h_clear(&H);
+	CHECK_EQ_INT(A.closed, 0);
+	CHECK(A.c != NULL);
+	if (A.c == NULL) {
+		h_done();
+		return;
+	}
+	CHECK_EQ_INT(tcp_conn_state(A.c), TCP_TIME_WAIT);
+	CHECK_EQ_INT(tcp_recv_queued(A.c), 10);
+	struct iovec iov[4];
+	size_t n;
+	CHECK_EQ_INT(tcp_recv_iov(A.c, iov, 4, &n), 1);
+	CHECK_EQ_MEM(iov[0].iov_base, iov[0].iov_len, "last words", 10);
+	tcp_recv_consume(A.c, n);
+	CHECK_EQ_INT(A.closed, 1);
+	CHECK_EQ_INT(A.close_err, 0);
+	CHECK_EQ_INT(stats().conns[TCP_TIME_WAIT], 1);
+	CHECK_EQ_INT(tcp_stack_nconns(H.tcp), 0);
+	h_done();
+}
+
+/* A segment that is not acceptable gets an ACK; one beyond the window
+ * is cut at its edge. */
+static void test_out_of_window_data(void)
+{
+	struct tcp_stack_config c = h_cfg();
+	c.rcvbuf = 4096;
+	h_start_cfg(&c, 0);
+	struct tcp_opts o = o_syn(true, -1, false, false);
+	establish_o(&o);
+	struct pseg s = {.sport = PPORT, .dport = LPORT, .seq = pseq + 5000,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 65535,
+			 .data = pat, .len = 100};
+	h_send(&s);
+	struct cseg a = h_one();
+	CHECK_EQ_INT(a.th.ack, pseq);
+	CHECK_EQ_INT(stats().ooo_queued, 0);
+	A.consume = false;
+	s.seq = pseq;
+	s.len = 1400;
+	for (int i = 0; i < 3; i++) {
+		s.data = pat + i * 1400;
+		h_send(&s);
+		s.seq += 1400;
+	}
+	h_run(50 * MS);
+	struct tcp_conn_info ci;
+	tcp_conn_info(A.c, &ci);
+	CHECK_EQ_INT(ci.rcv_queued, 4096);  /* the last one cut at the edge */
+	h_clear(&H);
+	h_done();
+}
+
 int main(void)
 {
 	init_pat();
@@ -1238,5 +1333,8 @@ int main(void)
 	RUN(test_conn_limit_and_drain);
 	RUN(test_listen_errors_and_sizes);
 	RUN(test_accept_refused);
+	RUN(test_time_wait_reuse_by_seq);
+	RUN(test_linger_until_read);
+	RUN(test_out_of_window_data);
 	return CHECK_DONE();
 }
