@@ -52,8 +52,7 @@ enum {
 	TCP_CF_MORE = 1u << 13,     /* hold a partial last segment */
 	TCP_CF_ACTIVE = 1u << 14,   /* tcp_connect(); else from a listener */
 	TCP_CF_HALF = 1u << 15,     /* counted in its listener's half_open */
-	TCP_CF_EOF_SEEN = 1u << 16, /* readable announced the FIN */
-	TCP_CF_PERSIST = 1u << 17,  /* timer in persist mode */
+	TCP_CF_FORCE = 1u << 16,    /* override SWS avoidance once */
 	TCP_CF_LINGER = 1u << 18,   /* closed or TIME_WAIT, the app still
 	                             * has data or the FIN to read */
 	TCP_CF_LINGER_TW = 1u << 19,  /* ... then a TIME_WAIT record */

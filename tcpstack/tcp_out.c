@@ -334,9 +334,11 @@ void tcp_output(struct tcp_conn *c)
 			break;
 		if (len < mss && !fin) {
 			bool all = len == avail;
-			if (all && (c->flags & TCP_CF_MORE))
+			if (all && (c->flags & TCP_CF_MORE) &&
+			    !(c->flags & TCP_CF_FORCE))
 				break;
-			if (!all && len < c->max_sndwnd / 2)
+			if (!all && len < c->max_sndwnd / 2 &&
+			    !(c->flags & TCP_CF_FORCE))
 				break;
 		}
 		uint8_t fl = TCP_ACK;

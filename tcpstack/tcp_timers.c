@@ -1,7 +1,8 @@
 /*
  * tcpstack/tcp_timers.c - the timers of a connection on the stack's wheel
  * (1 ms ticks): one main timer whose mode is retransmission (RFC 6298,
- * SYN and SYN-ACK included), zero-window persist, keepalive or the
+ * SYN and SYN-ACK included), persist (zero-window probes, or the SWS
+ * override when a partial segment was held back), keepalive or the
  * orphaned FIN-WAIT-2 lifetime (the modes never overlap: persist and
  * keepalive run only with nothing in flight), plus the delayed ACK.
  * TIME_WAIT records need no timer (tcp_conn.c expires their FIFO).
@@ -88,7 +89,9 @@ void tcp_timer_idle(struct tcp_conn *c)
 		       c->state == TCP_CLOSE_WAIT ||
 		       c->state == TCP_FIN_WAIT1 || c->state == TCP_CLOSING ||
 		       c->state == TCP_LAST_ACK;
-	if (sending && c->snd_wnd == 0 && unsent(c)) {
+	if (sending && unsent(c)) {
+		/* a closed window, or a partial segment held back (sender
+		 * SWS avoidance, TCP_SEND_MORE): probe or override later */
 		if (c->tmode != TCP_TM_PERSIST || !tmr_armed(&c->tmr))
 			arm_mode(c, TCP_TM_PERSIST, c->rto_us);
 		return;
@@ -163,6 +166,13 @@ static void rtx_timeout(struct tcp_conn *c)
 
 static void persist_timeout(struct tcp_conn *c)
 {
+	if (c->snd_wnd > 0) {
+		/* the override timeout of RFC 9293 3.8.6.2.1 */
+		c->flags |= TCP_CF_FORCE;
+		tcp_output(c);
+		c->flags &= ~TCP_CF_FORCE;
+		return;
+	}
 	if (++c->retries > c->s->cfg.data_retries) {
 		give_up(c, true);
 		return;

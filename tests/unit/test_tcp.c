@@ -1293,6 +1293,34 @@ static void test_out_of_window_data(void)
 	h_done();
 }
 
+/* TCP_SEND_MORE holds a partial segment; the persist timer's override
+ * sends it if nothing more comes. Sender SWS: a small offered window
+ * (below half the largest seen) is not filled with a runt at once. */
+static void test_send_more_and_sws_override(void)
+{
+	h_start();
+	struct tcp_opts o = o_syn(true, -1, false, false);
+	establish_o(&o);
+	CHECK_EQ_INT(tcp_send(A.c, pat, 100, TCP_SEND_MORE), 100);
+	CHECK_EQ_INT(H.ncap, 0);
+	CHECK_EQ_INT(tcp_send(A.c, pat + 100, 3000, TCP_SEND_MORE), 3000);
+	CHECK_EQ_INT(H.ncap, 2);  /* two full segments, 180 bytes held */
+	h_clear(&H);
+	ack_peer(iss + 1 + 2920, 65535);
+	CHECK_EQ_INT(H.ncap, 0);
+	h_run(1 * SEC);
+	struct cseg d = h_one();
+	CHECK_EQ_INT(d.len, 180);
+	ack_peer(iss + 1 + 3100, 1000);  /* small window, 1000 < 65535 / 2 */
+	CHECK_EQ_INT(tcp_send(A.c, pat, 2000, 0), 2000);
+	CHECK_EQ_INT(H.ncap, 0);
+	h_run(1 * SEC);
+	d = h_one();  /* the override: what the window allows */
+	CHECK_EQ_INT(d.len, 1000);
+	h_clear(&H);
+	h_done();
+}
+
 int main(void)
 {
 	init_pat();
@@ -1336,5 +1364,6 @@ int main(void)
 	RUN(test_time_wait_reuse_by_seq);
 	RUN(test_linger_until_read);
 	RUN(test_out_of_window_data);
+	RUN(test_send_more_and_sws_override);
 	return CHECK_DONE();
 }

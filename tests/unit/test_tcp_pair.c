@@ -279,7 +279,7 @@ static double run(int n, uint64_t bytes, uint64_t limit_s)
 			struct tcp_conn_info ci;
 			if (capp[i].c) {
 				tcp_conn_info(capp[i].c, &ci);
-				printf("# client st %d cwnd %u wnd %u rwnd %u flight %u q %u rq %u ooo %u tmr?\n", ci.state, ci.cwnd, ci.snd_wnd, ci.rcv_wnd, ci.in_flight, ci.snd_queued, ci.rcv_queued, ci.ooo_pkts);
+				printf("# client st %d cwnd %u wnd %u rwnd %u flight %u q %u rq %u ooo %u\n", ci.state, ci.cwnd, ci.snd_wnd, ci.rcv_wnd, ci.in_flight, ci.snd_queued, ci.rcv_queued, ci.ooo_pkts);
 			}
 			if (sapp[i].c) {
 				tcp_conn_info(sapp[i].c, &ci);
