@@ -59,10 +59,16 @@ def run(a, port, echo):
     progress = 0
     while not all(c.done() for c in conns):
         now = time.monotonic()
-        if now - t0 > a.timeout:
-            raise TimeoutError("not finished after %.0fs" % a.timeout)
-        if now - last > a.stall:
-            raise TimeoutError("no progress for %.0fs" % a.stall)
+        if now - t0 > a.timeout or now - last > a.stall:
+            left = [c for c in conns if not c.done()]
+            raise TimeoutError("%s (%d of %d bytes back after %.0fs); %d connection(s) "
+                               "unfinished, e.g. %s" % (
+                "not finished after %.0fs" % a.timeout if now - t0 > a.timeout
+                else "no progress for %.0fs" % a.stall,
+                sum(c.got for c in conns), a.bytes if echo else 0, now - t0, len(left),
+                "; ".join("conn %d sent %d/%d got %d%s" % (c.i, c.sent, c.n, c.got,
+                                                          " (half-closed)" if c.shut else "")
+                          for c in left[:3])))
         for key, mask in sel.select(1.0):
             c = key.data
             try:
@@ -136,7 +142,7 @@ def main():
     before = stats.fresh() if stats.enabled and not echo else None
     try:
         t = run(a, nettest.ECHO_PORT if echo else nettest.DISCARD_PORT, echo)
-    except (OSError, RuntimeError) as e:
+    except (OSError, RuntimeError, TimeoutError) as e:
         rep.check(name, False, str(e))
         rep.exit()
     mib = a.bytes / (1 << 20)

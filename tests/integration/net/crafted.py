@@ -121,10 +121,14 @@ def main():
             wire.append(bytes(f))
     t0 = time.monotonic()
     sock = conf.L2socket(iface=iface)
-    try:
+    try:  # paced: the TAP's queue (txqueuelen 1000) must not overflow
+        k = 0
         for _ in range(a.repeat):
             for b in wire:
                 sock.send(b)
+                k += 1
+                if k % 100 == 0:
+                    time.sleep(0.01)
     finally:
         sock.close()
     n = len(wire) * a.repeat
