@@ -204,17 +204,31 @@ static int load_tcp(struct ld *l, const struct conf_node *m,
 			if (on)
 				return ERR(l, kn, "dataplane.tcp.keepalive: say "
 					   "how long a connection may idle "
-					   "before probes (e.g. 2h), or off");
+					   "before probes (e.g. 1h, at most "
+					   "66m), or off");
 		} else if ((rc = opt_dur_us(l, m, "keepalive",
 					    "dataplane.tcp.keepalive", 1000,
 					    4000000, &t->keepalive_idle_us)) < 0) {
 			return rc;
 		}
 	}
-	if (t->rto_min_us != 0 && t->rto_max_us != 0 &&
-	    t->rto_min_us > t->rto_max_us)
-		return ERR(l, m, "dataplane.tcp: rto_min is above rto_max; "
-			   "lower rto_min or raise rto_max");
+	/* As the stack will use them: an absent key takes its default
+	 * (tcp.h: rto_min 200 ms, rto_max 60 s, rto_init 1 s). */
+	uint32_t rmin = t->rto_min_us ? t->rto_min_us : 200000;
+	uint32_t rmax = t->rto_max_us ? t->rto_max_us : 60000000;
+	uint32_t rinit = t->rto_init_us ? t->rto_init_us : 1000000;
+	if (rmin > rmax)
+		return ERR(l, conf_map_get(m, t->rto_min_us ? "rto_min"
+							     : "rto_max"),
+			   "dataplane.tcp: rto_min (%u ms) is above rto_max "
+			   "(%u ms); lower rto_min or raise rto_max",
+			   rmin / 1000, rmax / 1000);
+	if (rinit > rmax)
+		return ERR(l, conf_map_get(m, t->rto_init_us ? "rto_init"
+							      : "rto_max"),
+			   "dataplane.tcp: rto_init (%u ms) is above rto_max "
+			   "(%u ms); lower rto_init or raise rto_max",
+			   rinit / 1000, rmax / 1000);
 	t->no_timestamps = !ts;
 	t->no_wscale = !ws;
 	t->no_sack = !sack;
@@ -327,7 +341,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 				   "absolute path of at most 200 bytes", s);
 		c->run_dir = s;
 	}
-	if ((n = conf_map_get(m, "diag")) != NULL) {
+	if ((n = conf_map_get(m, "diag")) != NULL && !conf_is_null(n)) {
 		if ((rc = conf_check_map(n, "dataplane.diag", dkeys, err,
 					 errsz)) < 0 ||
 		    (rc = opt_bool(&l, n, "echo", "dataplane.diag.echo",
@@ -344,5 +358,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 		if (dp_impair_parse(s, &c->impair, e, sizeof e) < 0)
 			return ERR(&l, n, "dataplane.impair: %s", e);
 	}
-	return load_tcp(&l, conf_map_get(m, "tcp"), &c->tcp);
+	/* `tcp:` with every key commented out: the defaults. */
+	n = conf_map_get(m, "tcp");
+	return load_tcp(&l, n != NULL && conf_is_null(n) ? NULL : n, &c->tcp);
 }

@@ -69,9 +69,11 @@ enum dp_steer_kind dp_steer_classify(const struct dp_steer *s,
 		*owner = dp_steer_owner(s, a, ap, b, bp);
 		return DP_STEER_FLOW;
 	}
-	/* ICMP error quoting one of our TCP segments: its flow's owner. */
+	/* ICMP error quoting one of our TCP segments: its flow's owner. A
+	 * fragment is LOCAL (a later one's bytes are no ICMP header). */
 	if (len < NET_IPV4_HLEN_MIN || (ip[0] >> 4) != 4 ||
-	    ip[9] != NET_IPPROTO_ICMP)
+	    ip[9] != NET_IPPROTO_ICMP ||
+	    (rd16(ip + 6) & (NET_IPV4_MF | NET_IPV4_OFFMASK)) != 0)
 		return DP_STEER_LOCAL;
 	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
 	if (hl < NET_IPV4_HLEN_MIN || len < hl + NET_ICMP_HLEN)
