@@ -213,10 +213,10 @@ static int load_tcp(struct ld *l, const struct conf_node *m,
 		}
 	}
 	/* As the stack will use them: an absent key takes its default
-	 * (tcp.h: rto_min 200 ms, rto_max 60 s, rto_init 1 s). */
-	uint32_t rmin = t->rto_min_us ? t->rto_min_us : 200000;
-	uint32_t rmax = t->rto_max_us ? t->rto_max_us : 60000000;
-	uint32_t rinit = t->rto_init_us ? t->rto_init_us : 1000000;
+	 * (TCP_RTO_*_DEFAULT in tcp.h). */
+	uint32_t rmin = t->rto_min_us ? t->rto_min_us : TCP_RTO_MIN_US_DEFAULT;
+	uint32_t rmax = t->rto_max_us ? t->rto_max_us : TCP_RTO_MAX_US_DEFAULT;
+	uint32_t rinit = t->rto_init_us ? t->rto_init_us : TCP_RTO_INIT_US_DEFAULT;
 	if (rmin > rmax)
 		return ERR(l, conf_map_get(m, t->rto_min_us ? "rto_min"
 							     : "rto_max"),

@@ -63,6 +63,11 @@ struct tcp_conn;
 
 #define TCP_CONN_SLAB 4096
 
+/* Defaults that other modules check configurations against. */
+#define TCP_RTO_MIN_US_DEFAULT  200000u
+#define TCP_RTO_MAX_US_DEFAULT  60000000u
+#define TCP_RTO_INIT_US_DEFAULT 1000000u
+
 /* Zero fields take the default shown. */
 struct tcp_stack_config {
 	uint32_t max_conns;        /* 65536 connections (not TIME_WAIT) */

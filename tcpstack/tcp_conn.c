@@ -44,9 +44,9 @@ static int config_fill(struct tcp_stack_config *c)
 	DEF(snd_pool, UINT64_C(64) << 20);
 	DEF(ooo_max, 64);
 	DEF(mss_floor, 216);
-	DEF(rto_min_us, 200000);
-	DEF(rto_max_us, 60000000);
-	DEF(rto_init_us, 1000000);
+	DEF(rto_min_us, TCP_RTO_MIN_US_DEFAULT);
+	DEF(rto_max_us, TCP_RTO_MAX_US_DEFAULT);
+	DEF(rto_init_us, TCP_RTO_INIT_US_DEFAULT);
 	DEF(syn_retries, 5);
 	DEF(data_retries, 15);
 	DEF(delack_us, 40000);
