@@ -473,6 +473,23 @@ static bool in_rcv_window(const struct tcp_conn *c, uint32_t x, uint32_t wnd)
 }
 
 /* SYN-RCVD and the synchronized states. */
+/*
+ * A duplicate ACK that was merely overtaken on the path: no data, no
+ * flags but ACK, nothing new acknowledged, the window unchanged, and its
+ * timestamp behind by less than one RTO. PAWS would drop it, and with it
+ * a duplicate ACK that fast retransmit counts on; it cannot harm the
+ * connection, so it passes (Linux: tcp_disordered_ack()).
+ */
+static bool disordered_ack(const struct tcp_conn *c,
+			   const struct tcp_hdr_info *th,
+			   const struct tcp_opts *o, uint32_t plen)
+{
+	return plen == 0 && th->flags == TCP_ACK && th->seq == c->rcv_nxt &&
+	       th->ack == c->snd_una &&
+	       ((uint32_t)th->window << c->snd_wscale) == c->snd_wnd &&
+	       c->ts_recent - o->ts_val <= c->rto_us / 1000;
+}
+
 static struct net_pkt *sync_input(struct tcp_conn *c, struct net_pkt *p,
 				  const struct tcp_hdr_info *th,
 				  const struct tcp_opts *o)
@@ -491,7 +508,8 @@ static struct net_pkt *sync_input(struct tcp_conn *c, struct net_pkt *p,
 
 	/* PAWS (RFC 7323 5.3 R1) */
 	bool has_ts = (c->flags & TCP_CF_TS) && (o->present & TCP_OPTF_TS);
-	if (has_ts && !(f & TCP_RST) && tcp_seq_lt(o->ts_val, c->ts_recent)) {
+	if (has_ts && !(f & TCP_RST) && tcp_seq_lt(o->ts_val, c->ts_recent) &&
+	    !disordered_ack(c, th, o, plen)) {
 		if (tcp_now_ms(s) - c->ts_recent_ms > TCP_PAWS_IDLE_MS) {
 			c->ts_recent = o->ts_val;  /* too old to compare */
 		} else {

@@ -160,9 +160,18 @@ static int conn_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len,
 			    &c->sb);
 }
 
+/*
+ * A bare ACK carries snd_max, not snd_nxt: after a timeout rewinds snd_nxt
+ * to snd_una, an ACK numbered snd_nxt can lie before the peer's rcv_nxt,
+ * and a peer that applies the sequence test first (Linux does, RFC 9293
+ * 3.10.7.4 says to) discards it without reading its ACK field. Two stacks
+ * that both rewound then answer each other's ACKs with ACKs forever while
+ * neither learns what the other received (FreeBSD's tcp_output numbers
+ * bare ACKs with snd_max for the same reason).
+ */
 void tcp_send_ack(struct tcp_conn *c)
 {
-	conn_xmit(c, c->snd_nxt, 0, TCP_ACK, NULL);
+	conn_xmit(c, c->snd_max, 0, TCP_ACK, NULL);
 }
 
 void tcp_send_challenge_ack(struct tcp_conn *c)

@@ -530,6 +530,19 @@ static void test_paws(void)
 	struct cseg a = h_one();
 	CHECK_EQ_INT(a.th.ack, pseq);  /* not taken */
 	CHECK_EQ_INT(A.nrx, 1);
+	/* A bare duplicate ACK as old, overtaken on the path, is not a PAWS
+	 * drop (it counts for fast retransmit); one that moves the window is. */
+	h_clear(&H);
+	struct pseg d = {.sport = PPORT, .dport = LPORT, .seq = pseq,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 65535};
+	d.o.present = TCP_OPTF_TS;
+	d.o.ts_val = pts - 50;
+	h_send(&d);
+	CHECK_EQ_INT(stats().paws_drops, 1);
+	CHECK_EQ_INT(H.ncap, 0);
+	d.win = 1000;
+	h_send(&d);
+	CHECK_EQ_INT(stats().paws_drops, 2);
 	h_done();
 }
 
@@ -660,6 +673,37 @@ static void test_rto_backoff_karn(void)
 	tcp_conn_info(A.c, &ci);
 	CHECK_EQ_INT(ci.srtt_us, srtt);
 	CHECK_EQ_INT(ci.in_flight, 0);
+	h_done();
+}
+
+/* After a timeout rewinds snd_nxt, a bare ACK still carries snd_max: a
+ * sequence number before the peer's rcv_nxt would make the peer discard
+ * it unread (two such stacks ACK each other's ACKs forever). */
+static void test_ack_seq_after_rto(void)
+{
+	struct tcp_conn_info ci0;
+	h_start();
+	establish();
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(tcp_send(A.c, pat, 1000, 0), 1000);
+	CHECK_EQ_INT(H.ncap, 3);
+	tcp_conn_info(A.c, &ci0);
+	uint32_t mss = ci0.snd_mss;
+	h_clear(&H);
+	struct tcp_conn_info ci;
+	tcp_conn_info(A.c, &ci);
+	h_run(ci.rto_us);
+	struct cseg r = h_one();  /* one MSS from snd_una again */
+	CHECK_EQ_INT(r.th.seq, iss + 1);
+	CHECK_EQ_INT(r.len, mss);
+	CHECK(mss < 3000);
+	h_clear(&H);
+	peer_data("q", 1, TCP_PSH);
+	h_run(100 * MS);  /* the delayed ACK */
+	struct cseg a = h_one();
+	CHECK_EQ_INT(a.len, 0);
+	CHECK_EQ_INT(a.th.ack, pseq);
+	CHECK_EQ_INT(a.th.seq, iss + 3001);
 	h_done();
 }
 
@@ -1344,6 +1388,7 @@ int main(void)
 	RUN(test_delayed_ack);
 	RUN(test_readable_abort_in_handler);
 	RUN(test_rto_backoff_karn);
+	RUN(test_ack_seq_after_rto);
 	RUN(test_retries_exhausted);
 	RUN(test_fast_retransmit_newreno);
 	RUN(test_sack_recovery);

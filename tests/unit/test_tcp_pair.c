@@ -22,6 +22,10 @@ static struct wpkt wire[WMAX];
 static int nwire;
 static uint64_t rng = 1;
 static unsigned loss_pm, reorder_pm, dup_pm;  /* per mille */
+/* netem mode: every frame is held delay_us +/- jitter_us (uniform), and
+ * reorder_pm of them go out at once (tc netem's reorder), as the
+ * integration tests' impairment does. 0: the short fixed delay below. */
+static uint64_t delay_us, jitter_us;
 static uint64_t n_lost, n_dup, n_reord;
 
 static uint32_t rnd(void)
@@ -39,7 +43,13 @@ static void wire_put(struct net_pkt *p, int to)
 		return;
 	}
 	uint64_t d = 1000;
-	if (rnd() % 1000 < reorder_pm) {
+	if (delay_us) {
+		d = delay_us - jitter_us + rnd() % (2 * jitter_us + 1);
+		if (rnd() % 1000 < reorder_pm) {
+			d = 0;
+			n_reord++;
+		}
+	} else if (rnd() % 1000 < reorder_pm) {
 		d += 500 + rnd() % 3000;
 		n_reord++;
 	}
@@ -157,6 +167,37 @@ static void p_pump(struct papp *a)
 }
 
 static uint64_t s_total;
+static bool s_echo;  /* the server echoes what it reads (backpressure) */
+
+/* Echo: send what is queued, consume only what the send buffer took;
+ * shut down after the peer's FIN once everything went back. */
+static void s_echo_pump(struct papp *a, struct tcp_conn *c)
+{
+	struct iovec iov[32];
+	size_t n;
+	unsigned k;
+	while ((k = tcp_recv_iov(c, iov, 32, &n)) > 0) {
+		size_t took = 0;
+		for (unsigned i = 0; i < k; i++) {
+			ssize_t r = tcp_send(c, iov[i].iov_base,
+					     iov[i].iov_len, 0);
+			if (r <= 0)
+				break;
+			took += (size_t)r;
+			if ((size_t)r < iov[i].iov_len)
+				break;
+		}
+		a->rcvd += took;
+		a->sent += took;
+		tcp_recv_consume(c, took);
+		if (took < n || a->closed)
+			return;
+	}
+	if (tcp_recv_eof(c) && !a->shut) {
+		tcp_shutdown(c);
+		a->shut = true;
+	}
+}
 
 static int s_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 {
@@ -166,8 +207,8 @@ static int s_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 	struct papp *a = &sapp[nsapp++];
 	uint16_t rport;
 	tcp_conn_tuple(c, NULL, NULL, NULL, &rport);
-	*a = (struct papp){.c = c, .total = s_total, .seed_tx = rport ^ 0xabcdu,
-			   .seed_rx = rport};
+	*a = (struct papp){.c = c, .total = s_echo ? 0 : s_total,
+			   .seed_tx = rport ^ 0xabcdu, .seed_rx = rport};
 	*ctx = a;
 	return 0;
 }
@@ -178,15 +219,25 @@ static void p_connected(void *ctx, struct tcp_conn *c)
 	p_pump(ctx);
 }
 
+static bool is_server(const struct papp *a)
+{
+	return a >= sapp && a < sapp + NAPP;
+}
+
 static void p_readable(void *ctx, struct tcp_conn *c)
 {
-	p_read(ctx, c);
+	if (s_echo && is_server(ctx))
+		s_echo_pump(ctx, c);
+	else
+		p_read(ctx, c);
 }
 
 static void p_writable(void *ctx, struct tcp_conn *c)
 {
-	(void)c;
-	p_pump(ctx);
+	if (s_echo && is_server(ctx))
+		s_echo_pump(ctx, c);
+	else
+		p_pump(ctx);
 }
 
 static void p_closed(void *ctx, struct tcp_conn *c, int err)
@@ -223,6 +274,8 @@ static void setup(uint32_t rcvbuf)
 	SA.arp_asked = SB.arp_asked = true;
 	h_arp_answer(&SA, ME, PEER, MAC_PEER, MAC_ME, now);
 	h_arp_answer(&SB, PEER, ME, MAC_ME, MAC_PEER, now);
+	delay_us = jitter_us = 0;
+	s_echo = false;
 	memset(capp, 0, sizeof capp);
 	memset(sapp, 0, sizeof sapp);
 	nsapp = 0;
@@ -254,7 +307,7 @@ static double run(int n, uint64_t bytes, uint64_t limit_s)
 		uint16_t lport;
 		tcp_conn_tuple(capp[i].c, NULL, &lport, NULL, NULL);
 		capp[i].seed_tx = lport;
-		capp[i].seed_rx = lport ^ 0xabcdu;
+		capp[i].seed_rx = s_echo ? lport : lport ^ 0xabcdu;
 	}
 	uint64_t start = now;
 	while (!all_closed(n) && now - start < limit_s * SEC) {
@@ -270,7 +323,7 @@ static double run(int n, uint64_t bytes, uint64_t limit_s)
 		h_arp_answer(&SB, PEER, ME, MAC_ME, MAC_PEER, now);
 		for (int i = 0; i < n; i++) {
 			p_pump(&capp[i]);
-			if (i < nsapp)
+			if (i < nsapp && !s_echo)
 				p_pump(&sapp[i]);
 		}
 	}
@@ -403,11 +456,31 @@ static void test_pair_many(void)
 	teardown();
 }
 
+/* What the integration test does through TAP with the Linux kernel as the
+ * peer: 16 echo connections at 5% loss, 25% reorder, 1% duplication,
+ * 20 +/- 10 ms delay; the echo server stops reading while its send buffer
+ * is full, so windows close and reopen all the time. */
+static void test_pair_echo_netem(void)
+{
+	setup(131072);
+	rng = 42;
+	loss_pm = 50;
+	reorder_pm = 250;
+	dup_pm = 10;
+	delay_us = 20000;
+	jitter_us = 10000;
+	s_echo = true;
+	double t = run(16, 1u << 20, 3600);
+	report("echo, 16 x 1 MiB, netem 5%/25%/1%, 20+-10 ms", t);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_pair_clean);
 	RUN(test_pair_lossy);
 	RUN(test_pair_lossy_no_sack);
 	RUN(test_pair_many);
+	RUN(test_pair_echo_netem);
 	return CHECK_DONE();
 }
