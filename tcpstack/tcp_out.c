@@ -288,9 +288,19 @@ static void count_tx(struct tcp_conn *c, uint32_t seq, uint32_t len,
 	}
 }
 
+/*
+ * Resend from seq, at most max bytes and never past what was sent
+ * (snd_max): the option space differs from the first transmission (SACK
+ * blocks come and go), so a full segment now can be longer than the one
+ * it repeats, and bytes beyond snd_max that reached the peer would be
+ * acknowledged by an ACK we must treat as acking unsent data (RFC 5961
+ * 5.2), after which neither side accepts the other's segments.
+ */
 uint32_t tcp_retransmit_seg(struct tcp_conn *c, uint32_t seq, uint32_t max)
 {
 	uint32_t end = data_end(c);
+	if (tcp_seq_lt(c->snd_max, end))
+		end = c->snd_max;  /* data not yet sent stays for tcp_output */
 	struct tcp_opts o;
 	uint32_t extra = conn_opts(c, &o);
 	uint32_t mss = min32(tcp_eff_mss(c) - extra, max);

@@ -764,6 +764,43 @@ static void test_fast_retransmit_newreno(void)
 	h_done();
 }
 
+/* A retransmission never reaches past snd_max, even when fewer option
+ * bytes now leave room for a longer segment than the first one (it went
+ * out beside a SACK block): the peer would acknowledge bytes we never
+ * counted as sent, and we must take such an ACK as acking unsent data. */
+static void test_retransmit_within_snd_max(void)
+{
+	h_start();
+	establish();
+	uint32_t mss = 1448;
+	uint32_t base = pseq;
+	/* out-of-order data from the peer: our segments carry a SACK block */
+	struct pseg s = {.sport = PPORT, .dport = LPORT, .seq = base + 100,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 65535,
+			 .o = o_ts(), .data = pat, .len = 100};
+	h_send(&s);
+	h_clear(&H);
+	CHECK_EQ_INT(tcp_send(A.c, pat, mss - 12, 0), mss - 12);
+	struct cseg d = h_one();
+	CHECK_EQ_INT(d.len, mss - 12);
+	CHECK(d.o.present & TCP_OPTF_SACK);
+	CHECK_EQ_INT(tcp_send(A.c, pat, 100, TCP_SEND_MORE), 100);
+	CHECK_EQ_INT(H.ncap, 0);  /* held: a partial segment, more follows */
+	/* the hole is filled: no SACK blocks any more */
+	peer_data(pat, 100, 0);
+	pseq = base + 200;
+	h_clear(&H);
+	for (int i = 0; i < 3; i++)
+		ack_peer(iss + 1, 65535);
+	CHECK_EQ_INT(stats().fast_retrans, 1);
+	struct cseg r = h_seg(0);
+	CHECK_EQ_INT(r.th.seq, iss + 1);
+	CHECK_EQ_INT(r.len, mss - 12);  /* not mss: that passes snd_max */
+	CHECK(!(r.o.present & TCP_OPTF_SACK));
+	h_clear(&H);
+	h_done();
+}
+
 static void test_sack_recovery(void)
 {
 	h_start();
@@ -1391,6 +1428,7 @@ int main(void)
 	RUN(test_ack_seq_after_rto);
 	RUN(test_retries_exhausted);
 	RUN(test_fast_retransmit_newreno);
+	RUN(test_retransmit_within_snd_max);
 	RUN(test_sack_recovery);
 	RUN(test_zero_window_persist);
 	RUN(test_window_shrinks_never_beyond);
