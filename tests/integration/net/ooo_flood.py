@@ -146,9 +146,11 @@ def main():
         if n < 2 * a.ooo_max:
             raise RuntimeError("window %d too small for the flood (%d segments)" % (window, n))
         t0 = time.monotonic()
-        for i in range(n):
+        for i in range(n):  # paced: the TAP's queue (txqueuelen 1000) must not overflow
             wire.send(snd0 + a.hole + i * spacing, rcv, TH_ACK | TH_PSH,
                       payload=struct.pack("!Q", i), win=65535 >> 7)
+            if i % 100 == 99:
+                time.sleep(0.01)
         t_send = time.monotonic() - t0
         if stats.enabled:
             time.sleep(0.2)
