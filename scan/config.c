@@ -932,7 +932,7 @@ int scan_config_from_conf(const struct conf_doc *doc,
 		"routes", "policies",
 		/* Sections owned by other programs (checked there). */
 		"smtp", "delivery", "quarantine", "alerts", "control",
-		"updates", "logging", "dataplane", "retention", NULL};
+		"updates", "logging", "dataplane", "retention", "spool", NULL};
 	struct loader l = {.err = err, .errsz = errsz};
 	const struct conf_node *root = conf_root(doc);
 	int rc = -ENOMEM;
