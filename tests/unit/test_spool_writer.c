@@ -713,12 +713,8 @@ static void test_kill9(void)
 		bool first = fscanf(in, "%u", &v) == 1;
 		usleep((useconds_t)(rand() % 300000));
 		kill(pid, SIGKILL);
-		if (first) {
-			acked = realloc(acked, (cap = cap ? cap : 1024) *
-						       sizeof(*acked));
-			acked[nacked++] = v;
-		}
-		while (fscanf(in, "%u", &v) == 1) {
+		while (first || fscanf(in, "%u", &v) == 1) {
+			first = false;
 			if (nacked == cap) {
 				cap = cap ? 2 * cap : 1024;
 				acked = realloc(acked, cap * sizeof(*acked));
