@@ -565,8 +565,16 @@ void spool_writer_stop(struct spool_writer *w)
 		futex_wake(&w->wake);
 		pthread_join(w->thread, NULL);
 	}
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
 		close(w->fd);
+		/* A segment nothing was written to: do not leave it behind
+		 * (each start opens a new one). */
+		char path[4096];
+		if (w->seg_size == 0 && spool_file_path(path, sizeof path,
+							w->dir, "seg",
+							w->seg) == 0)
+			unlink(path);
+	}
 	if (w->lock_fd >= 0)
 		close(w->lock_fd);
 	free(w->batch);
