@@ -1253,8 +1253,7 @@ void smtp_session_tick(struct smtp_session *s, uint64_t now_us)
 
 bool smtp_session_wants_input(const struct smtp_session *s)
 {
-	return s->st != ST_NEW && s->st != ST_GREET_WAIT &&
-	       s->st != ST_VERDICT && s->st != ST_CLOSED && !s->stalled &&
+	return s->st != ST_NEW && s->st != ST_VERDICT && s->st != ST_CLOSED && !s->stalled &&
 	       !s->dead;
 }
 

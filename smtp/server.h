@@ -231,8 +231,9 @@ void smtp_session_tick(struct smtp_session *s, uint64_t now_us);
 /* Next instant tick has work, or UINT64_MAX. */
 uint64_t smtp_session_deadline(const struct smtp_session *s);
 
-/* Would smtp_session_input() take bytes now? (greeted, not waiting for a
- * verdict, not stalled on send, not closed) */
+/* Would smtp_session_input() take bytes now? (started, not waiting for a
+ * verdict, not stalled on send, not closed; during a greeting delay yes:
+ * input then is an early talker) */
 bool smtp_session_wants_input(const struct smtp_session *s);
 /* A message is out for its verdict. */
 bool smtp_session_busy(const struct smtp_session *s);
