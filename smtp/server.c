@@ -76,6 +76,7 @@ struct smtp_session {
 	bool esmtp;
 
 	struct smtp_txn *txn;       /* MAIL .. verdict */
+	bool msg_out;               /* txn's message is out for its verdict */
 	struct smtp_body body;
 	struct parsed pm;
 
@@ -209,6 +210,9 @@ static void reply_err(struct smtp_session *s, const char *fmt, ...)
 
 static void txn_reset(struct smtp_session *s)
 {
+	assert(!s->msg_out);   /* a message out is released by the verdict */
+	if (s->msg_out)
+		return;
 	smtp_txn_free(s->txn);
 	s->txn = NULL;
 	s->bdat_failed = false;
@@ -283,8 +287,14 @@ static void end_of_message(struct smtp_session *s)
 	}
 	enter_state(s, ST_VERDICT);
 	flush(s);   /* earlier replies first */
-	if (s->cb->message(s->ctx, &t->msg) != 0 && s->st == ST_VERDICT &&
-	    s->txn == t) {
+	if (s->dead) {  /* the transport is gone: nobody to answer */
+		smtp_txn_free(t);
+		s->txn = NULL;
+		return;
+	}
+	s->msg_out = true;
+	if (s->cb->message(s->ctx, &t->msg) != 0 && s->msg_out) {
+		s->msg_out = false;
 		logf_(s, "hand-off refused");
 		reply_err(s, "451 4.3.0 Temporary failure, try again later");
 		txn_reset(s);
@@ -1125,7 +1135,7 @@ void smtp_session_free(struct smtp_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->st != ST_VERDICT)  /* else detached: smtp_message_free() */
+	if (!s->msg_out)  /* else detached: smtp_message_free() */
 		smtp_txn_free(s->txn);
 	free(s);
 }
@@ -1175,9 +1185,15 @@ int smtp_session_verdict(struct smtp_session *s, int code,
 	char t[TEXT_MAX + 1];
 	size_t n = 0;
 
-	if (s->st != ST_VERDICT || code < 200 || code > 599 ||
+	if (!s->msg_out || code < 200 || code > 599 ||
 	    (code >= 300 && code < 400))
 		return -EINVAL;
+	s->msg_out = false;
+	if (s->st != ST_VERDICT) {  /* the transport failed meanwhile */
+		smtp_txn_free(s->txn);
+		s->txn = NULL;
+		return 0;
+	}
 	for (const char *p = text ? text : ""; *p && n < TEXT_MAX; p++)
 		t[n++] = (*p < 0x20 || *p > 0x7e) ? '?' : *p;
 	t[n] = '\0';
@@ -1259,7 +1275,7 @@ bool smtp_session_wants_input(const struct smtp_session *s)
 
 bool smtp_session_busy(const struct smtp_session *s)
 {
-	return s->st == ST_VERDICT;
+	return s->msg_out;
 }
 
 bool smtp_session_closed(const struct smtp_session *s)

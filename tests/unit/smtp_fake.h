@@ -19,6 +19,7 @@ struct fake {
 	size_t outlen;
 	unsigned sends;         /* send() calls */
 	long send_room;         /* < 0: unlimited; else bytes taken next */
+	bool send_fail;         /* send() returns -EPIPE */
 	bool closed;
 	unsigned closes;
 	int handoff_rc;         /* message() returns this */
@@ -41,6 +42,8 @@ static long fake_send(void *ctx, const void *buf, size_t len)
 {
 	struct fake *f = ctx;
 	size_t k = len;
+	if (f->send_fail)
+		return -32;   /* -EPIPE */
 	if (f->send_room >= 0 && (size_t)f->send_room < k)
 		k = (size_t)f->send_room;
 	if (f->send_room >= 0)

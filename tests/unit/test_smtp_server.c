@@ -515,6 +515,47 @@ static void test_detach(void)
 	env_close(&e);
 }
 
+/* The transport fails: at the hand-off (nothing goes up), and while a
+ * message is out (the verdict still releases it, nothing is sent). */
+static void test_transport_failure(void)
+{
+	struct env e;
+	env_open(&e, NULL, CLIENT);
+	put(&e, "EHLO c.example.org\r\n");
+	e.f.send_fail = true;   /* the pipelined replies cannot leave */
+	put(&e, "MAIL FROM:<a@b.org>\r\nRCPT TO:<x@example.net>\r\n"
+	    "DATA\r\nNOOP\r\n.\r\n");
+	CHECK_EQ_INT(e.f.nmsg, 0);
+	CHECK(smtp_session_closed(e.s) && !smtp_session_busy(e.s));
+	CHECK(!e.f.closed);   /* a dead transport is not asked to close */
+	env_close(&e);
+
+	env_open(&e, NULL, CLIENT);
+	put(&e, "EHLO c.example.org\r\nMAIL FROM:<a@b.org>\r\n"
+	    "RCPT TO:<x@example.net>\r\nDATA\r\nx\r\n.\r\n");
+	CHECK(smtp_session_busy(e.s));
+	e.f.send_room = 0;
+	smtp_session_verdict(e.s, 250, "2.0.0", "ok", e.now);  /* stalls */
+	CHECK(!smtp_session_busy(e.s));
+	put(&e, "MAIL FROM:<a@b.org>\r\nRCPT TO:<x@example.net>\r\n"
+	    "DATA\r\nx\r\n.\r\n");
+	e.f.send_fail = true;
+	smtp_session_writable(e.s, e.now);
+	CHECK(smtp_session_closed(e.s));
+	env_close(&e);
+
+	env_open(&e, NULL, CLIENT);
+	put(&e, "EHLO c.example.org\r\nMAIL FROM:<a@b.org>\r\n"
+	    "RCPT TO:<x@example.net>\r\nDATA\r\nx\r\n.\r\n");
+	e.f.send_fail = true;
+	smtp_session_writable(e.s, e.now);   /* nothing pending: no-op */
+	CHECK(smtp_session_busy(e.s));
+	CHECK_EQ_INT(smtp_session_verdict(e.s, 250, "2.0.0", "ok", e.now), 0);
+	CHECK(!smtp_session_busy(e.s) && smtp_session_closed(e.s));
+	CHECK_EQ_INT(smtp_pool_in_use(e.pool), 0);
+	env_close(&e);
+}
+
 static void test_timeouts(void)
 {
 	struct env e;
@@ -949,6 +990,7 @@ int main(void)
 	RUN(test_sync_verdict_and_refusal);
 	RUN(test_short_send);
 	RUN(test_detach);
+	RUN(test_transport_failure);
 	RUN(test_timeouts);
 	RUN(test_connection_control);
 	RUN(test_relay_table);
