@@ -21,19 +21,6 @@
 #define SCAN_BUF (64u * 1024u)
 #define HEAD_MAX 64
 
-static int msg(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int msg(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	if (err != NULL && errsz > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static void report(spool_report_fn fn, void *arg, const char *file,
 		   uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -349,18 +336,18 @@ static int scan_kind(struct spool_reader *r, const char *dir,
 
 	if (n < 0) {
 		if (n == -ENOENT)
-			return msg(err, errsz, (int)n, "%s: no such spool "
+			return spool_errf(err, errsz, (int)n, "%s: no such spool "
 				   "directory; give the right one with "
 				   "--spool DIR or spool.dir in the "
 				   "configuration", dir);
-		return msg(err, errsz, (int)n, "%s: cannot read the "
+		return spool_errf(err, errsz, (int)n, "%s: cannot read the "
 			   "directory: %s", dir, strerror((int)-n));
 	}
 	char **nf = realloc(r->files, (r->nfiles + (size_t)n + 1) *
 					      sizeof(*r->files));
 	if (nf == NULL) {
 		free(nums);
-		return msg(err, errsz, -ENOMEM, "out of memory");
+		return spool_errf(err, errsz, -ENOMEM, "out of memory");
 	}
 	r->files = nf;
 	for (ssize_t i = 0; i < n; i++) {
@@ -368,14 +355,14 @@ static int scan_kind(struct spool_reader *r, const char *dir,
 		struct spool_seg_info si;
 		if (spool_file_path(path, sizeof path, dir, kind, nums[i]) != 0 ||
 		    (r->files[r->nfiles] = strdup(path)) == NULL) {
-			rc = msg(err, errsz, -ENOMEM, "out of memory or path "
+			rc = spool_errf(err, errsz, -ENOMEM, "out of memory or path "
 				 "too long");
 			break;
 		}
 		r->cur = r->files[r->nfiles++];
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			rc = msg(err, errsz, -errno, "%s: %s", path,
+			rc = spool_errf(err, errsz, -errno, "%s: %s", path,
 				 strerror(errno));
 			break;
 		}
@@ -383,7 +370,7 @@ static int scan_kind(struct spool_reader *r, const char *dir,
 		rc = spool_seg_scan(fd, path, on_rec, r, r->rep, r->rarg, &si);
 		close(fd);
 		if (rc < 0) {
-			msg(err, errsz, rc, "%s: %s", path, strerror(-rc));
+			spool_errf(err, errsz, rc, "%s: %s", path, strerror(-rc));
 			break;
 		}
 		/* Scan sequence for a stable sort (see cmp_ent). */
@@ -417,21 +404,21 @@ int spool_reader_open(const char *dir, spool_report_fn rep, void *rarg,
 
 	*out = NULL;
 	if (r == NULL)
-		return msg(err, errsz, -ENOMEM, "out of memory");
+		return spool_errf(err, errsz, -ENOMEM, "out of memory");
 	r->rep = rep;
 	r->rarg = rarg;
 	if (stat(dir, &st) != 0) {
 		rc = -errno;
 		if (rc == -ENOENT)
-			msg(err, errsz, rc, "%s: no such spool directory; give "
+			spool_errf(err, errsz, rc, "%s: no such spool directory; give "
 			    "the right one with --spool DIR or spool.dir in "
 			    "the configuration", dir);
 		else
-			msg(err, errsz, rc, "%s: %s", dir, strerror(-rc));
+			spool_errf(err, errsz, rc, "%s: %s", dir, strerror(-rc));
 		goto fail;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		rc = msg(err, errsz, -ENOTDIR, "%s: not a directory; the spool "
+		rc = spool_errf(err, errsz, -ENOTDIR, "%s: not a directory; the spool "
 			 "is a directory of seg-*.spool files", dir);
 		goto fail;
 	}
@@ -532,18 +519,18 @@ int spool_reader_load(const struct spool_reader *r,
 	memset(rec, 0, sizeof(*rec));
 	int fd = open(e->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return msg(err, errsz, -errno, "%s: %s", e->file,
+		return spool_errf(err, errsz, -errno, "%s: %s", e->file,
 			   strerror(errno));
 	uint8_t *b = malloc(e->len);
 	if (b == NULL) {
 		close(fd);
-		return msg(err, errsz, -ENOMEM, "out of memory");
+		return spool_errf(err, errsz, -ENOMEM, "out of memory");
 	}
 	int rc = pread_full(fd, b, e->len, e->off);
 	close(fd);
 	if (rc < 0) {
 		free(b);
-		return msg(err, errsz, -EIO, "%s offset %" PRIu64 ": %s",
+		return spool_errf(err, errsz, -EIO, "%s offset %" PRIu64 ": %s",
 			   e->file, e->off,
 			   rc == -ENODATA ? "file is shorter than when it was "
 					    "scanned" : strerror(-rc));
@@ -552,7 +539,7 @@ int spool_reader_load(const struct spool_reader *r,
 	rc = spool_rec_parse(b, e->len, rec, perr, sizeof perr);
 	if (rc < 0) {
 		free(b);
-		return msg(err, errsz, rc, "%s offset %" PRIu64 ": %s", e->file,
+		return spool_errf(err, errsz, rc, "%s offset %" PRIu64 ": %s", e->file,
 			   e->off, perr);
 	}
 	*buf = b;
@@ -584,30 +571,30 @@ int spool_mark_done(const char *dir, const char *qid, uint64_t done_us,
 
 	snprintf(rs, sizeof rs, "%s", reason ? reason : "");
 	if (spool_qid_check(qid) != 0)
-		return msg(err, errsz, -EINVAL, "'%s' is not a queue id (16 "
+		return spool_errf(err, errsz, -EINVAL, "'%s' is not a queue id (16 "
 			   "characters of 0-9 A-Z; see sluice-spool list)",
 			   qid);
 	if ((rc = spool_rec_encode_done(qid, done_us, rs, rec, sizeof rec,
 					&len)) < 0)
-		return msg(err, errsz, rc, "cannot encode the done record");
+		return spool_errf(err, errsz, rc, "cannot encode the done record");
 	ssize_t n = spool_list_files(dir, "done", &nums);
 	if (n < 0)
-		return msg(err, errsz, (int)n, "%s: %s", dir, strerror((int)-n));
+		return spool_errf(err, errsz, (int)n, "%s: %s", dir, strerror((int)-n));
 	uint64_t num = n > 0 ? nums[n - 1] : 1;
 	free(nums);
 	if (spool_file_path(path, sizeof path, dir, "done", num) != 0)
-		return msg(err, errsz, -ENAMETOOLONG, "%s: path too long", dir);
+		return spool_errf(err, errsz, -ENAMETOOLONG, "%s: path too long", dir);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 		created = true;
 	}
 	if (fd < 0)
-		return msg(err, errsz, -errno, "%s: %s; check the spool "
+		return spool_errf(err, errsz, -errno, "%s: %s; check the spool "
 			   "directory's owner and permissions", path,
 			   strerror(errno));
 	if (flock(fd, LOCK_EX) != 0) {
-		rc = msg(err, errsz, -errno, "%s: flock: %s", path,
+		rc = spool_errf(err, errsz, -errno, "%s: flock: %s", path,
 			 strerror(errno));
 		goto out;
 	}
@@ -615,11 +602,11 @@ int spool_mark_done(const char *dir, const char *qid, uint64_t done_us,
 	 * does not land behind garbage. */
 	struct spool_seg_info si;
 	if ((rc = spool_seg_scan(fd, path, NULL, NULL, NULL, NULL, &si)) < 0) {
-		msg(err, errsz, rc, "%s: %s", path, strerror(-rc));
+		spool_errf(err, errsz, rc, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (si.tail && ftruncate(fd, (off_t)si.valid_end) != 0) {
-		rc = msg(err, errsz, -errno, "%s: ftruncate: %s", path,
+		rc = spool_errf(err, errsz, -errno, "%s: ftruncate: %s", path,
 			 strerror(errno));
 		goto out;
 	}
@@ -631,20 +618,20 @@ int spool_mark_done(const char *dir, const char *qid, uint64_t done_us,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			rc = msg(err, errsz, w < 0 ? -errno : -EIO, "%s: write: "
+			rc = spool_errf(err, errsz, w < 0 ? -errno : -EIO, "%s: write: "
 				 "%s", path, w < 0 ? strerror(errno) : "short");
 			goto out;
 		}
 		done += (size_t)w;
 	}
 	if (fdatasync(fd) != 0) {
-		rc = msg(err, errsz, -errno, "%s: fdatasync: %s; the mark may "
+		rc = spool_errf(err, errsz, -errno, "%s: fdatasync: %s; the mark may "
 			 "not be durable, run mark-done again", path,
 			 strerror(errno));
 		goto out;
 	}
 	if (created && (rc = fsync_dir(dir)) < 0) {
-		msg(err, errsz, rc, "%s: fsync: %s", dir, strerror(-rc));
+		spool_errf(err, errsz, rc, "%s: fsync: %s", dir, strerror(-rc));
 		goto out;
 	}
 	rc = 0;

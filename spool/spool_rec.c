@@ -350,9 +350,7 @@ struct rbuf {
 	const char *bad; /* first problem */
 };
 
-static int perr(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int perr(char *err, size_t errsz, int rc, const char *fmt, ...)
+int spool_errf(char *err, size_t errsz, int rc, const char *fmt, ...)
 {
 	if (err != NULL && errsz > 0) {
 		va_list ap;
@@ -469,7 +467,7 @@ static int parse_message(struct rbuf *r, struct spool_rec *out, char *err,
 	if (nr > 0) {
 		rc = calloc(nr, sizeof(*rc));
 		if (rc == NULL)
-			return perr(err, errsz, -ENOMEM, "out of memory");
+			return spool_errf(err, errsz, -ENOMEM, "out of memory");
 	}
 	out->alloc_[0] = rc;
 	for (uint32_t i = 0; i < nr; i++) {
@@ -501,7 +499,7 @@ static int parse_message(struct rbuf *r, struct spool_rec *out, char *err,
 		/* Re-walk into one array of pointers. */
 		const char **lines = calloc(nf + na, sizeof(*lines));
 		if (lines == NULL)
-			return perr(err, errsz, -ENOMEM, "out of memory");
+			return spool_errf(err, errsz, -ENOMEM, "out of memory");
 		out->alloc_[1] = lines;
 		struct rbuf w2 = {.p = r->p, .len = r->len, .off = fpos};
 		for (uint32_t i = 0; i < nf; i++)
@@ -526,22 +524,22 @@ static int parse_message(struct rbuf *r, struct spool_rec *out, char *err,
 	if (r->bad)
 		goto bad;
 	if (m->flags & ~SPOOL_F_ZSTD)
-		return perr(err, errsz, -EINVAL, "unknown flags 0x%x",
+		return spool_errf(err, errsz, -EINVAL, "unknown flags 0x%x",
 			    m->flags);
 	if (m->data_len > SPOOL_REC_MAX)
-		return perr(err, errsz, -EINVAL, "original length %zu too "
+		return spool_errf(err, errsz, -EINVAL, "original length %zu too "
 			    "large", m->data_len);
 	if (m->flags & SPOOL_F_ZSTD)
 		m->data = NULL;
 	else if (m->stored_len != m->data_len)
-		return perr(err, errsz, -EINVAL, "plain message stored with "
+		return spool_errf(err, errsz, -EINVAL, "plain message stored with "
 			    "%zu bytes, original length %zu", m->stored_len,
 			    m->data_len);
 	else
 		m->data = m->stored;
 	return 0;
 bad:
-	return perr(err, errsz, -EINVAL, "record ends inside or holds a bad "
+	return spool_errf(err, errsz, -EINVAL, "record ends inside or holds a bad "
 		    "%s (offset %zu of %zu)", r->bad, r->off, r->len);
 }
 
@@ -554,19 +552,19 @@ int spool_rec_parse(const uint8_t *p, size_t len, struct spool_rec *out,
 
 	memset(out, 0, sizeof(*out));
 	if (spool_rec_frame(p, len, &type, &version, &flen) != 0)
-		return perr(err, errsz, -EBADMSG, "not a spool record (bad "
+		return spool_errf(err, errsz, -EBADMSG, "not a spool record (bad "
 			    "magic or length)");
 	if (flen != len)
-		return perr(err, errsz, -EBADMSG, "record length %u, %zu bytes "
+		return spool_errf(err, errsz, -EBADMSG, "record length %u, %zu bytes "
 			    "given", flen, len);
 	uint32_t crc = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
 		       (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 	uint32_t want = spool_crc32c(0, p + 8, len - 8);
 	if (crc != want)
-		return perr(err, errsz, -EBADMSG, "CRC mismatch (stored %08x, "
+		return spool_errf(err, errsz, -EBADMSG, "CRC mismatch (stored %08x, "
 			    "computed %08x)", crc, want);
 	if (version != SPOOL_REC_VERSION)
-		return perr(err, errsz, -EPROTONOSUPPORT, "record version %u; "
+		return spool_errf(err, errsz, -EPROTONOSUPPORT, "record version %u; "
 			    "this build reads version %d only: use a newer "
 			    "sluice-spool", version, SPOOL_REC_VERSION);
 	out->version = version;
@@ -577,7 +575,7 @@ int spool_rec_parse(const uint8_t *p, size_t len, struct spool_rec *out,
 	out->msg.qid[SPOOL_QID_LEN] = '\0';
 	if (spool_qid_check(out->msg.qid) != 0) {
 		out->msg.qid[0] = '\0';
-		return perr(err, errsz, -EINVAL, "bad queue id");
+		return spool_errf(err, errsz, -EINVAL, "bad queue id");
 	}
 	switch (type) {
 	case SPOOL_REC_MESSAGE:
@@ -588,16 +586,16 @@ int spool_rec_parse(const uint8_t *p, size_t len, struct spool_rec *out,
 		out->type = SPOOL_REC_DONE;
 		out->done_us = get_le(&r, 8, "done time");
 		out->done_reason = get_str(&r, "done reason");
-		rc = r.bad ? perr(err, errsz, -EINVAL, "done record: bad %s",
+		rc = r.bad ? spool_errf(err, errsz, -EINVAL, "done record: bad %s",
 				  r.bad)
 			   : 0;
 		break;
 	default:
-		return perr(err, errsz, -EINVAL, "unknown record type %u",
+		return spool_errf(err, errsz, -EINVAL, "unknown record type %u",
 			    type);
 	}
 	if (rc == 0 && r.off != len)
-		rc = perr(err, errsz, -EINVAL, "%zu bytes after the end of the "
+		rc = spool_errf(err, errsz, -EINVAL, "%zu bytes after the end of the "
 			  "record", len - r.off);
 	if (rc != 0) {
 		spool_rec_clear(out);
@@ -619,17 +617,17 @@ int spool_msg_body(const struct spool_msg *m, const uint8_t **out,
 		unsigned long long cl = ZSTD_getFrameContentSize(m->stored,
 								 m->stored_len);
 		if (cl != m->data_len)
-			return perr(err, errsz, -EBADMSG, "compressed frame "
+			return spool_errf(err, errsz, -EBADMSG, "compressed frame "
 				    "declares %llu bytes, record %zu", cl,
 				    m->data_len);
 		buf = malloc(m->data_len ? m->data_len : 1);
 		if (buf == NULL)
-			return perr(err, errsz, -ENOMEM, "out of memory");
+			return spool_errf(err, errsz, -ENOMEM, "out of memory");
 		size_t r = ZSTD_decompress(buf, m->data_len, m->stored,
 					   m->stored_len);
 		if (ZSTD_isError(r) || r != m->data_len) {
 			free(buf);
-			return perr(err, errsz, -EBADMSG, "decompression "
+			return spool_errf(err, errsz, -EBADMSG, "decompression "
 				    "failed: %s", ZSTD_isError(r) ?
 				    ZSTD_getErrorName(r) : "short");
 		}
@@ -640,7 +638,7 @@ int spool_msg_body(const struct spool_msg *m, const uint8_t **out,
 	SHA256_Final(digest, &sc);
 	if (memcmp(digest, m->sha256, 32) != 0) {
 		free(buf);
-		return perr(err, errsz, -EBADMSG, "SHA-256 of the message "
+		return spool_errf(err, errsz, -EBADMSG, "SHA-256 of the message "
 			    "bytes does not match the record");
 	}
 	*out = d;

@@ -205,4 +205,9 @@ int spool_msg_body(const struct spool_msg *m, const uint8_t **out,
 /* Lowercase hex of a SHA-256 into out[65]. */
 void spool_hex32(const uint8_t d[32], char out[65]);
 
+/* For the spool modules: format a message into err (errsz bytes; err may
+ * be NULL) and return rc, so error paths read `return spool_errf(...)`. */
+int spool_errf(char *err, size_t errsz, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -116,19 +116,6 @@ const struct spool_io_ops spool_io_posix = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int emsg(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int emsg(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	if (err != NULL && errsz > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static void wreport(struct spool_writer *w, const char *file, uint64_t off,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void wreport(struct spool_writer *w, const char *file, uint64_t off,
@@ -206,15 +193,15 @@ static int open_segment(struct spool_writer *w, char *err, size_t errsz)
 	uint64_t num = w->seg + 1;
 	int rc = spool_file_path(path, sizeof path, w->dir, "seg", num);
 	if (rc < 0)
-		return emsg(err, errsz, rc, "%s: path too long", w->dir);
+		return spool_errf(err, errsz, rc, "%s: path too long", w->dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return emsg(err, errsz, -errno, "%s: %s", path,
+		return spool_errf(err, errsz, -errno, "%s: %s", path,
 			    strerror(errno));
 	/* The name must be durable before a record in it is called so. */
 	if ((rc = fsync_dir(w->dir)) < 0) {
 		close(fd);
-		return emsg(err, errsz, rc, "%s: fsync: %s", w->dir,
+		return spool_errf(err, errsz, rc, "%s: fsync: %s", w->dir,
 			    strerror(-rc));
 	}
 	w->fd = fd;
@@ -450,7 +437,7 @@ static int recover(struct spool_writer *w, char *err, size_t errsz)
 	int rc = spool_reader_open(w->dir, w->report, w->rarg, &r, rerr,
 				   sizeof rerr);
 	if (rc < 0)
-		return emsg(err, errsz, rc, "%s", rerr);
+		return spool_errf(err, errsz, rc, "%s", rerr);
 	const struct spool_reader_info *in = spool_reader_info(r);
 	snprintf(w->max_qid, sizeof w->max_qid, "%s", spool_reader_max_qid(r));
 	w->seg = in->last_seg;
@@ -460,7 +447,7 @@ static int recover(struct spool_writer *w, char *err, size_t errsz)
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, (off_t)in->last.valid_end) != 0 ||
 		    fsync(fd) != 0) {
-			rc = emsg(err, errsz, -errno, "%s: cannot cut the torn "
+			rc = spool_errf(err, errsz, -errno, "%s: cannot cut the torn "
 				  "tail: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -486,10 +473,10 @@ int spool_writer_start(const struct spool_writer_config *cfg,
 
 	*out = NULL;
 	if (cfg->dir == NULL || cfg->dir[0] == '\0')
-		return emsg(err, errsz, -EINVAL, "spool: no directory given");
+		return spool_errf(err, errsz, -EINVAL, "spool: no directory given");
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
-		return emsg(err, errsz, -ENOMEM, "out of memory");
+		return spool_errf(err, errsz, -ENOMEM, "out of memory");
 	w->fd = -1;
 	w->lock_fd = -1;
 	w->dir = strdup(cfg->dir);
@@ -514,11 +501,11 @@ int spool_writer_start(const struct spool_writer_config *cfg,
 	w->abort_buf = malloc(w->abort_cap);
 	if (w->dir == NULL || w->batch == NULL || w->iov == NULL ||
 	    w->abort_buf == NULL) {
-		rc = emsg(err, errsz, -ENOMEM, "out of memory");
+		rc = spool_errf(err, errsz, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (mkdir(w->dir, 0750) != 0 && errno != EEXIST) {
-		rc = emsg(err, errsz, -errno, "%s: cannot create the spool "
+		rc = spool_errf(err, errsz, -errno, "%s: cannot create the spool "
 			  "directory: %s; create it (owned by the gateway's "
 			  "user) or set spool.dir", w->dir, strerror(errno));
 		goto fail;
@@ -526,13 +513,13 @@ int spool_writer_start(const struct spool_writer_config *cfg,
 	snprintf(path, sizeof path, "%s/writer.lock", w->dir);
 	w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (w->lock_fd < 0) {
-		rc = emsg(err, errsz, -errno, "%s: %s; the spool directory "
+		rc = spool_errf(err, errsz, -errno, "%s: %s; the spool directory "
 			  "must be writable by the gateway", path,
 			  strerror(errno));
 		goto fail;
 	}
 	if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = emsg(err, errsz, errno == EWOULDBLOCK ? -EBUSY : -errno,
+		rc = spool_errf(err, errsz, errno == EWOULDBLOCK ? -EBUSY : -errno,
 			  "%s: another writer (a running sluiced?) holds this "
 			  "spool; stop it or use another spool.dir", w->dir);
 		goto fail;
@@ -543,7 +530,7 @@ int spool_writer_start(const struct spool_writer_config *cfg,
 		goto fail;
 	check_space(w);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
-		rc = emsg(err, errsz, -rc, "cannot start the writer thread: %s",
+		rc = spool_errf(err, errsz, -rc, "cannot start the writer thread: %s",
 			  strerror(rc));
 		goto fail;
 	}
