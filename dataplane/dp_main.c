@@ -364,6 +364,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* The spool writer before the EAL: its thread must not inherit the
+	 * main lcore's CPU affinity (it would compete with net lcore 0). */
+	if (a->gw) {
+		struct spool_writer_config wc;
+		spool_config_writer(&a->spool, &wc);
+		wc.report = spool_report;
+		if ((rc = spool_writer_start(&wc, &a->writer, err,
+					     sizeof err)) < 0) {
+			logf_("the spool %s: %s; check spool.dir in %s (it must"
+			      " be writable, and no other sluiced may use it)",
+			      a->spool.dir, err, cfile);
+			goto out;
+		}
+	}
+
 	/* EAL: argv[0], dataplane.eal, the command line's extra, -l. */
 	eal_argv[eal_argc++] = strdup("sluiced");
 	for (unsigned i = 0; i < cfg->neal; i++)
@@ -428,16 +443,6 @@ int main(int argc, char **argv)
 	pid_written = true;
 
 	if (a->gw) {
-		struct spool_writer_config wc;
-		spool_config_writer(&a->spool, &wc);
-		wc.report = spool_report;
-		if ((rc = spool_writer_start(&wc, &a->writer, err,
-					     sizeof err)) < 0) {
-			logf_("the spool %s: %s; check spool.dir in %s (it must"
-			      " be writable, and no other sluiced may use it)",
-			      a->spool.dir, err, cfile);
-			goto out;
-		}
 		snprintf(a->spool_path, sizeof a->spool_path,
 			 "%s/sluiced.spool", cfg->run_dir);
 		if ((rc = write_spool_path(a->spool_path, a->spool.dir)) < 0) {

@@ -22,7 +22,7 @@
 #include "spool/spool_rec.h"
 #include "spool/spool_writer.h"
 
-#define LINE_MAX_ (SCAN_NAME_MAX + SCAN_DETAIL_MAX + 32)
+#define LINE_MAX_ (SCAN_TEXT_MAX + SCAN_NAME_MAX + SCAN_DETAIL_MAX + 32)
 
 struct slot {
 	struct spool_req req;
@@ -56,10 +56,12 @@ int dp_scan_rings_create(struct dp_scan_shared *sh, char *err, size_t errsz)
 	char name[RTE_RING_NAMESIZE];
 	for (unsigned i = 0; i < sh->nnet; i++)
 		for (unsigned j = 0; j < sh->nscan; j++) {
-			snprintf(name, sizeof name, "dp_sreq_%u_%u", i, j);
+			snprintf(name, sizeof name, "dp_sreq_%u_%u", i % 100u,
+				 j % 100u);
 			sh->req[i][j] = rte_ring_create(name, DP_SCAN_RING,
 				SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-			snprintf(name, sizeof name, "dp_srep_%u_%u", i, j);
+			snprintf(name, sizeof name, "dp_srep_%u_%u", i % 100u,
+				 j % 100u);
 			sh->rep[i][j] = rte_ring_create(name, DP_SCAN_RING,
 				SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (sh->req[i][j] == NULL || sh->rep[i][j] == NULL) {
