@@ -42,7 +42,10 @@ def spool_export(qid):
 
 
 def crlf(b):
-    b = b.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    """CRLF line ends, as a mail client sends them (config/samples/
+    eicar.eml has a stray CR before one CRLF, which the gateway would
+    rightly reject as a bare CR)."""
+    b = re.sub(rb"\r*\n", b"\r\n", b)
     return b if b.endswith(b"\r\n") else b + b"\r\n"
 
 
