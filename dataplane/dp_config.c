@@ -241,8 +241,10 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	static const char *const keys[] = {
 		"eal", "port", "address", "gateway", "mtu", "net_lcores",
 		"mbufs", "poll", "idle_sleep_max", "shutdown_deadline",
-		"run_dir", "diag", "impair", "tcp", NULL};
+		"run_dir", "diag", "impair", "tcp", "smtp", "scan_lcores",
+		NULL};
 	static const char *const dkeys[] = {"echo", "discard", NULL};
+	static const char *const skeys[] = {"listen", "port", NULL};
 	struct ld l = {.err = err, .errsz = errsz};
 	const struct conf_node *m, *n;
 	const char *s;
@@ -258,6 +260,9 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	c->idle_sleep_max_us = 1000;
 	c->shutdown_deadline_ms = 10000;
 	c->run_dir = DP_DEFAULT_RUN_DIR;
+	c->smtp_listen = true;
+	c->smtp_port = 25;
+	c->scan_lcores = 1;
 	if (parse_ip("198.18.0.1", &c->ip) != 0)
 		abort();
 	c->prefix_len = 24;
@@ -350,6 +355,25 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 				   &c->diag_discard)) < 0)
 			return rc;
 	}
+	if ((n = conf_map_get(m, "smtp")) != NULL && !conf_is_null(n)) {
+		uint32_t port = c->smtp_port;
+		if ((rc = conf_check_map(n, "dataplane.smtp", skeys, err,
+					 errsz)) < 0 ||
+		    (rc = opt_bool(&l, n, "listen", "dataplane.smtp.listen",
+				   &c->smtp_listen)) < 0 ||
+		    (rc = opt_u32(&l, n, "port", "dataplane.smtp.port", 1,
+				  65535, &port)) < 0)
+			return rc;
+		c->smtp_port = (uint16_t)port;
+	}
+	if ((rc = opt_u32(&l, m, "scan_lcores", "dataplane.scan_lcores", 0,
+			  DP_MAX_SCAN_LCORES, &c->scan_lcores)) < 0)
+		return rc;
+	if (c->smtp_listen && c->scan_lcores == 0)
+		return ERR(&l, conf_map_get(m, "scan_lcores"),
+			   "dataplane.scan_lcores: 0, but the SMTP listener "
+			   "needs at least one scan lcore; set 1 or more, or "
+			   "dataplane.smtp.listen: false");
 	if ((n = conf_map_get(m, "impair")) != NULL && !conf_is_null(n)) {
 		char e[200];
 		if ((rc = conf_get_string(n, "dataplane.impair", false, &s, err,

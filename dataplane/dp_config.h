@@ -24,6 +24,7 @@
 
 #define DP_MAX_LCORES 16   /* net lcores (TAP: at most 16 queues) */
 #define DP_MAX_EAL_ARGS 64
+#define DP_MAX_SCAN_LCORES 16
 
 enum dp_poll {
 	DP_POLL_ADAPTIVE,  /* idle loops sleep (development, shared boxes) */
@@ -45,6 +46,10 @@ struct dp_config {
 	uint64_t shutdown_deadline_ms;
 	const char *run_dir;           /* borrowed, or the default */
 	bool diag_echo, diag_discard;
+	bool smtp_listen;              /* dataplane.smtp.listen (true) */
+	uint16_t smtp_port;            /* dataplane.smtp.port (25) */
+	unsigned scan_lcores;          /* 0..DP_MAX_SCAN_LCORES (1); 0 only
+	                                * without the SMTP listener */
 	struct dp_impair_config impair; /* all zero: no impairment (tests) */
 	struct tcp_stack_config tcp;   /* keys left zero */
 };

@@ -128,6 +128,9 @@ static void publish(struct dp_lcore *lc, uint64_t now)
 	net_stack_stats(lc->net, &s->net);
 	tcp_stack_stats(lc->tcp, &s->tcp);
 	s->diag = lc->diag.st;
+	s->smtp = lc->smtp != NULL;
+	if (s->smtp)
+		dp_smtp_stats(lc->smtp, &s->smtp_st);
 	s->impaired = lc->rx_impair != NULL;
 	if (s->impaired) {
 		dp_impair_stats(lc->rx_impair, &s->impair_rx);
@@ -342,7 +345,10 @@ int dp_lcore_run(void *arg)
 			lc->drained = true;
 		}
 		uint64_t now = dp_now_us();
-		unsigned work = rx(lc, now);
+		unsigned work = 0;
+		if (lc->smtp != NULL)  /* verdicts, session deadlines */
+			work += dp_smtp_poll(lc->smtp, now);
+		work += rx(lc, now);
 		if (sh->n > 1)
 			work += inbox(lc, now);
 		net_stack_advance(lc->net, now);

@@ -37,6 +37,7 @@
 #include "dataplane/diag.h"
 #include "dataplane/dp_config.h"
 #include "dataplane/dp_pkt.h"
+#include "dataplane/dp_smtp.h"
 #include "dataplane/dp_steer.h"
 #include "tcpstack/net.h"
 #include "tcpstack/tcp.h"
@@ -68,6 +69,8 @@ struct dp_snapshot {
 	struct net_stack_stats net;
 	struct tcp_stack_stats tcp;
 	struct dp_diag_stats diag;
+	bool smtp;                  /* the SMTP listener is on */
+	struct dp_smtp_stats smtp_st;
 	bool impaired;              /* test runs: the impairment stages */
 	struct dp_impair_stats impair_rx, impair_tx;
 	uint32_t nconns;
@@ -87,6 +90,7 @@ struct dp_shared {
 	/* Run on lcore 0 every DP_CTL_US (statistics, signals, phase). */
 	void (*ctl)(void *arg, uint64_t now_us);
 	void *ctl_arg;
+	struct dp_scan_shared *scan;         /* NULL: no SMTP, no scan lcores */
 };
 
 struct dp_stage {
@@ -102,6 +106,7 @@ struct dp_lcore {
 	struct net_stack *net;
 	struct tcp_stack *tcp;
 	struct dp_diag diag;
+	struct dp_smtp *smtp;       /* NULL: no SMTP listener (dp_main sets) */
 	struct rte_ring *inbox;     /* MP/SC: frames other lcores steer here */
 	struct dp_impair *rx_impair;  /* NULL unless a test asks (tx: env.txq) */
 	struct dp_lcore_stats st;

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,7 +37,14 @@
 #include "dataplane/dp_lcore.h"
 #include "dataplane/dp_pkt.h"
 #include "dataplane/dp_port.h"
+#include "dataplane/dp_scan.h"
+#include "dataplane/dp_smtp.h"
 #include "dataplane/dp_stats.h"
+#include "scan/policy.h"
+#include "scan/scan.h"
+#include "smtp/config.h"
+#include "spool/spool_config.h"
+#include "spool/spool_writer.h"
 
 #define STATS_US 1000000u
 
@@ -50,6 +58,16 @@ struct app {
 	struct rte_mempool *pool[DP_MAX_LCORES];
 	char stats_path[256];
 	char pid_path[256];
+	char spool_path[256];
+	/* The gateway (dataplane.smtp.listen). */
+	bool gw;
+	struct smtp_config smtp;
+	bool smtp_loaded;
+	struct spool_config spool;
+	struct scan_config *scfg;
+	struct scan_engine *engine;
+	struct spool_writer *writer;
+	struct dp_scan_shared scan;
 	uint64_t start_us, next_stats_us, deadline_us;
 	int stats_err;
 	bool port_up;
@@ -64,6 +82,40 @@ static void logf_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+static void sig_diag(void *ctx, const char *file, unsigned line,
+		     const char *msg)
+{
+	(void)ctx;
+	logf_("%s:%u: %s", file, line, msg);
+}
+
+static void spool_report(void *arg, const char *file, uint64_t off,
+			 const char *msg)
+{
+	(void)arg;
+	logf_("spool: %s at offset %" PRIu64 ": %s", file, off, msg);
+}
+
+/* Write <run_dir>/sluiced.spool: the spool directory, one line (for
+ * sluice-spool). */
+static int write_spool_path(const char *path, const char *dir)
+{
+	char abs[PATH_MAX], tmp[300];
+	const char *d = realpath(dir, abs) != NULL ? abs : dir;
+	int w = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (w < 0 || (size_t)w >= sizeof tmp)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "%s\n", d);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
 }
 
 static void on_signal(int sig)
@@ -197,7 +249,9 @@ static int write_pid(const char *path)
 		fclose(f);
 	}
 	char tmp[300];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int w = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (w < 0 || (size_t)w >= sizeof tmp)
+		return -ENAMETOOLONG;
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return -errno;
@@ -284,10 +338,45 @@ int main(int argc, char **argv)
 		conf_free(doc);
 		return 2;
 	}
+	/* The gateway's configuration: every error is fatal before the EAL
+	 * starts (file:line: what; what to do). */
+	a->gw = cfg->smtp_listen;
+	if (a->gw) {
+		if ((rc = smtp_config_load(doc, &a->smtp, err, sizeof err)) < 0 ||
+		    (a->smtp_loaded = true,
+		     rc = spool_config_load(doc, &a->spool, err, sizeof err)) < 0 ||
+		    (rc = scan_config_from_conf(doc, &a->scfg, err,
+						sizeof err)) < 0) {
+			logf_("%s", err);
+			status = 2;
+			goto out;
+		}
+		if ((rc = scan_engine_create(a->scfg, NULL, sig_diag, NULL,
+					     &a->engine, err, sizeof err)) < 0) {
+			logf_("%s: the scan engine: %s", cfile, err);
+			status = 2;
+			goto out;
+		}
+	}
 	if (argc - extra + (int)cfg->neal > DP_MAX_EAL_ARGS + 60) {
 		logf_("too many EAL arguments");
 		conf_free(doc);
 		return 2;
+	}
+
+	/* The spool writer before the EAL: its thread must not inherit the
+	 * main lcore's CPU affinity (it would compete with net lcore 0). */
+	if (a->gw) {
+		struct spool_writer_config wc;
+		spool_config_writer(&a->spool, &wc);
+		wc.report = spool_report;
+		if ((rc = spool_writer_start(&wc, &a->writer, err,
+					     sizeof err)) < 0) {
+			logf_("the spool %s: %s; check spool.dir in %s (it must"
+			      " be writable, and no other sluiced may use it)",
+			      a->spool.dir, err, cfile);
+			goto out;
+		}
 	}
 
 	/* EAL: argv[0], dataplane.eal, the command line's extra, -l. */
@@ -296,12 +385,14 @@ int main(int argc, char **argv)
 		eal_argv[eal_argc++] = strdup(cfg->eal[i]);
 	for (int i = extra; i < argc; i++)
 		eal_argv[eal_argc++] = strdup(argv[i]);
+	unsigned nscan = a->gw ? cfg->scan_lcores : 0;
 	if (!has_lcore_arg(eal_argv, eal_argc)) {
 		char l[32];
-		if (cfg->net_lcores == 1)
+		if (cfg->net_lcores + nscan == 1)
 			snprintf(l, sizeof l, "0");
 		else
-			snprintf(l, sizeof l, "0-%u", cfg->net_lcores - 1);
+			snprintf(l, sizeof l, "0-%u",
+				 cfg->net_lcores + nscan - 1);
 		eal_argv[eal_argc++] = strdup("-l");
 		eal_argv[eal_argc++] = strdup(l);
 	}
@@ -319,10 +410,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	eal_up = true;
-	if (rte_lcore_count() < cfg->net_lcores) {
-		logf_("%s: dataplane.net_lcores is %u but the EAL has %u "
-		      "lcores; lower net_lcores or give the EAL more (-l)",
-		      cfile, cfg->net_lcores, rte_lcore_count());
+	if (rte_lcore_count() < cfg->net_lcores + nscan) {
+		logf_("%s: dataplane.net_lcores (%u) + scan_lcores (%u) but the"
+		      " EAL has %u lcores; lower them or give the EAL more (-l)",
+		      cfile, cfg->net_lcores, nscan, rte_lcore_count());
 		goto out;
 	}
 
@@ -351,13 +442,26 @@ int main(int argc, char **argv)
 	}
 	pid_written = true;
 
+	if (a->gw) {
+		snprintf(a->spool_path, sizeof a->spool_path,
+			 "%s/sluiced.spool", cfg->run_dir);
+		if ((rc = write_spool_path(a->spool_path, a->spool.dir)) < 0) {
+			logf_("cannot write %s: %s", a->spool_path,
+			      strerror(-rc));
+			a->spool_path[0] = '\0';
+			goto out;
+		}
+	}
+
 	/* Net lcores: the main lcore is 0, then the first workers. */
 	unsigned ids[DP_MAX_LCORES], n = 0, id;
 	ids[n++] = rte_get_main_lcore();
+	unsigned sids[DP_MAX_SCAN_LCORES], ns = 0;
 	RTE_LCORE_FOREACH_WORKER(id) {
-		if (n == cfg->net_lcores)
-			break;
-		ids[n++] = id;
+		if (n < cfg->net_lcores)
+			ids[n++] = id;
+		else if (ns < nscan)
+			sids[ns++] = id;
 	}
 	a->sh.n = n;
 	a->sh.steer.n = n;
@@ -408,6 +512,44 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (a->gw) {
+		struct dp_scan_shared *sc = &a->scan;
+		sc->nnet = n;
+		sc->nscan = ns;
+		sc->engine = a->engine;
+		sc->spool = a->writer;
+		sc->compress_level = a->spool.compress_level;
+		sc->compress_above = a->spool.compress_above;
+		/* The message as stored: the client's bytes (at most
+		 * max_message_size) plus our Received: header. */
+		sc->max_message = a->smtp.max_message_size + 4096;
+		sc->max_rcpt = a->smtp.max_recipients;
+		sc->phase = &a->sh.phase;
+		sc->sleep_max_us = cfg->idle_sleep_max_us;
+		sc->busy_poll = cfg->poll == DP_POLL_BUSY;
+		a->sh.scan = sc;
+		if ((rc = dp_scan_rings_create(sc, err, sizeof err)) < 0) {
+			logf_("%s", err);
+			goto out;
+		}
+		for (unsigned j = 0; j < ns; j++)
+			if ((rc = dp_scan_lcore_create(sc, j, err,
+						       sizeof err)) < 0) {
+				logf_("%s", err);
+				goto out;
+			}
+		const char *floor = spool_writer_max_qid(a->writer);
+		for (unsigned i = 0; i < n; i++) {
+			a->sh.lc[i]->smtp = dp_smtp_create(i, a->sh.lc[i]->tcp,
+				cfg->smtp_port, &a->smtp, n, sc,
+				floor[0] ? floor : NULL, err, sizeof err);
+			if (a->sh.lc[i]->smtp == NULL) {
+				logf_("%s", err);
+				goto out;
+			}
+		}
+	}
+
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -428,9 +570,23 @@ int main(int argc, char **argv)
 	      cfg->diag_discard ? " discard:9" : (cfg->diag_echo ? "" : " off"),
 	      a->port.rx_offload_capa, a->port.tx_offload_capa,
 	      a->stats_path);
+	if (a->gw)
+		logf_("SMTP on %s:%u, %u scan lcore%s, spool %s", ip,
+		      cfg->smtp_port, ns, ns == 1 ? "" : "s", a->spool.dir);
 
 	a->start_us = dp_now_us();
 	a->next_stats_us = a->start_us;
+	for (unsigned j = 0; j < ns; j++) {
+		if ((rc = rte_eal_remote_launch(dp_scan_run, a->scan.sl[j],
+						sids[j])) != 0) {
+			logf_("cannot launch scan lcore %u: %s", sids[j],
+			      strerror(-rc));
+			__atomic_store_n(&a->sh.phase, DP_STOP,
+					 __ATOMIC_RELEASE);
+			rte_eal_mp_wait_lcore();
+			goto out;
+		}
+	}
 	for (unsigned i = 1; i < n; i++) {
 		if ((rc = rte_eal_remote_launch(dp_lcore_run, a->sh.lc[i],
 						ids[i])) != 0) {
@@ -447,9 +603,23 @@ int main(int argc, char **argv)
 	status = 0;
 
 out:
+	/* The stacks first (closing every session: a message out is
+	 * detached), then what is left in the scan rings and the pools. */
 	for (unsigned i = 0; i < DP_MAX_LCORES; i++)
-		if (a->sh.lc[i] != NULL)
+		if (a->sh.lc[i] != NULL) {
 			dp_lcore_fini(a->sh.lc[i]);
+			dp_smtp_free(a->sh.lc[i]->smtp);
+			a->sh.lc[i]->smtp = NULL;
+		}
+	for (unsigned j = 0; j < DP_MAX_SCAN_LCORES; j++)
+		dp_scan_lcore_free(&a->scan, j);
+	a->sh.scan = NULL;
+	if (eal_up)
+		dp_scan_rings_free(&a->scan);
+	spool_writer_stop(a->writer);  /* after every producer stopped */
+	a->writer = NULL;
+	if (a->spool_path[0] != '\0')
+		unlink(a->spool_path);
 	if (a->port_up)
 		dp_port_close(cfg->port);
 	if (status == 0) {
@@ -471,6 +641,10 @@ out:
 		rte_eal_cleanup();
 	for (int i = 0; i < eal_argc; i++)
 		free(eal_argv[i]);
+	scan_engine_free(a->engine);
+	scan_config_free(a->scfg);
+	if (a->smtp_loaded)
+		smtp_config_fini(&a->smtp);
 	conf_free(doc);
 	return status;
 }

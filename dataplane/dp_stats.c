@@ -124,6 +124,18 @@ static void lcore_json(FILE *f, const struct dp_lcore *lc)
 	U(f, "closed_ok", s.diag.closed_ok); fputc(',', f);
 	U(f, "closed_err", s.diag.closed_err);
 	fputc('}', f);
+	if (s.smtp) {
+		const struct dp_smtp_stats *m = &s.smtp_st;
+		fputs(",\"smtp\":{", f);
+#define M(x) U(f, #x, m->x)
+		M(conns); fputc(',', f); M(conns_refused); fputc(',', f);
+		M(messages); fputc(',', f); M(handoff_full); fputc(',', f);
+		M(replies_2xx); fputc(',', f); M(replies_4xx); fputc(',', f);
+		M(replies_5xx); fputc(',', f); M(orphans); fputc(',', f);
+		M(live); fputc(',', f); M(pool_in_use);
+#undef M
+		fputc('}', f);
+	}
 	if (s.impaired) {
 		fputs(",\"impair\":{\"rx\":", f);
 		impair_json(f, &s.impair_rx);
@@ -185,6 +197,22 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 		if (i > 0)
 			fputc(',', f);
 		lcore_json(f, sh->lc[i]);
+	}
+	fputs("],\"scan_lcores\":[", f);
+	for (unsigned i = 0; sh->scan != NULL && i < sh->scan->nscan; i++) {
+		struct dp_scan_stats c;
+		if (sh->scan->sl[i] == NULL)
+			continue;
+		dp_scan_stats(sh->scan, i, &c);
+		fprintf(f, "%s{\"index\":%u,", i ? "," : "", i);
+#define C(x) U(f, #x, c.x)
+		C(messages); fputc(',', f); C(accepted); fputc(',', f);
+		C(rejected); fputc(',', f); C(tempfail); fputc(',', f);
+		C(scan_fail); fputc(',', f); C(spool_fail); fputc(',', f);
+		C(spool_busy); fputc(',', f); C(scan_us); fputc(',', f);
+		C(idle_sleeps);
+#undef C
+		fputc('}', f);
 	}
 	fputs("],\"total\":{", f);
 	U(f, "mempool_in_use", in_use); fputc(',', f);

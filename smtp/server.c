@@ -524,6 +524,12 @@ static void do_mail(struct smtp_session *s, const char *a, size_t n)
 	struct smtp_txn *t = smtp_txn_new(s->pool);
 	struct smtp_envelope *e;
 
+	if (s->cb->storage_ok != NULL && !s->cb->storage_ok(s->ctx)) {
+		smtp_txn_free(t);
+		reply_err(s, "452 4.3.1 Insufficient system storage, try "
+			  "again later");
+		return;
+	}
 	if (t == NULL)
 		goto nomem;
 	e = &t->msg.env;

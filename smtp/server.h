@@ -174,6 +174,10 @@ struct smtp_callbacks {
 	/* Optional: one log line (no newline): state transitions, limits,
 	 * rejects. NULL: no logging (the default). */
 	void (*log)(void *ctx, const char *line);
+	/* Optional: can the gateway take a message now (the spool is above
+	 * its free-space floor)? false: MAIL gets 452 4.3.1 before any
+	 * data is accepted. NULL: always. */
+	bool (*storage_ok)(void *ctx);
 };
 
 /* How the caller admits the connection (smtp/limits.h decides the last

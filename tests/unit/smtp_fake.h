@@ -36,6 +36,7 @@ struct fake {
 	bool sync_verdict;      /* answer inside message() */
 	int v_code;
 	const char *v_enh, *v_text;
+	bool storage_full;      /* storage_ok() says no */
 };
 
 static long fake_send(void *ctx, const void *buf, size_t len)
@@ -103,9 +104,16 @@ static void fake_log(void *ctx, const char *line)
 	snprintf(f->log + n, sizeof f->log - n, "%s\n", line);
 }
 
+static bool fake_storage_ok(void *ctx)
+{
+	struct fake *f = ctx;
+	return !f->storage_full;
+}
+
 static const struct smtp_callbacks fake_cb = {
 	.send = fake_send, .close = fake_close, .message = fake_message,
 	.queue_id = fake_qid, .wallclock = fake_wall, .log = fake_log,
+	.storage_ok = fake_storage_ok,
 };
 
 static void fake_init(struct fake *f)

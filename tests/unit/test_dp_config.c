@@ -60,6 +60,8 @@ static void check_defaults(const struct dp_config *c, const char *what)
 	CHECK_MSG(c->run_dir && strcmp(c->run_dir, "/run/sluice") == 0,
 		  "%s: run_dir", what);
 	CHECK_MSG(!c->diag_echo && !c->diag_discard, "%s: diag", what);
+	CHECK_MSG(c->smtp_listen && c->smtp_port == 25 &&
+		  c->scan_lcores == 1, "%s: smtp/scan_lcores", what);
 	CHECK_MSG(dp_impair_config_is_null(&c->impair), "%s: impair", what);
 	/* TCP: all zero = the stack's own defaults. */
 	static const struct tcp_stack_config zero;
@@ -99,6 +101,8 @@ static void test_shipped_config(void)
 		CHECK_EQ_INT(c.idle_sleep_max_us, 1000);
 		CHECK_EQ_INT(c.shutdown_deadline_ms, 10000);
 		CHECK_EQ_STR(c.run_dir, "/run/sluice");
+		CHECK(c.smtp_listen && c.smtp_port == 25 &&
+		      c.scan_lcores == 1);
 		CHECK(!c.diag_echo && !c.diag_discard);
 		CHECK(dp_impair_config_is_null(&c.impair));
 		CHECK_EQ_INT(c.tcp.max_conns, 65536);
@@ -229,6 +233,17 @@ static void g_diag_both(const struct dp_config *c, const char *y)
 	G(c->diag_echo);
 	G(c->diag_discard);
 }
+static void g_smtp_off(const struct dp_config *c, const char *y)
+{
+	G(!c->smtp_listen);
+	G(c->smtp_port == 2525);
+	G(c->scan_lcores == 0);
+}
+static void g_scan3(const struct dp_config *c, const char *y)
+{
+	G(c->smtp_listen);
+	G(c->scan_lcores == 3);
+}
 static void g_impair(const struct dp_config *c, const char *y)
 {
 	G(c->impair.loss_ppm == 50000);
@@ -288,6 +303,9 @@ static const struct good goods[] = {
 	 g_eal_list},
 	{"  run_dir: /tmp/sl run\n  diag:\n    echo: yes\n", g_run_diag},
 	{"  diag: {echo: on, discard: TRUE}\n", g_diag_both},
+	{"  smtp:\n    listen: false\n    port: 2525\n  scan_lcores: 0\n",
+	 g_smtp_off},
+	{"  scan_lcores: 3\n  smtp: null\n", g_scan3},
 	{"  impair: \"loss=5%,duplicate=0.5%,reorder=25%,delay=20ms,"
 	 "jitter=10ms,limit=500,seed=7\"\n", g_impair},
 	{"  tcp:\n    max_conns: 1000\n    max_time_wait: 2000\n"
@@ -329,6 +347,10 @@ struct bad {
 static const struct bad bads[] = {
 	/* unknown keys */
 	{"  mtuu: 1500\n", 2, "did you mean 'mtu'?"},
+	{"  scan_lcores: 0\n", 2, "needs at least one scan lcore"},
+	{"  scan_lcores: 17\n", 2, "out of range"},
+	{"  smtp:\n    port: 0\n", 3, "out of range"},
+	{"  smtp:\n    listne: yes\n", 3, "did you mean 'listen'?"},
 	{"  mtu: 1500\n  frobnicate: 1\n", 3, "known keys: eal, port"},
 	{"  tcp:\n    max_conn: 5\n", 3, "did you mean 'max_conns'?"},
 	{"  tcp:\n    rcvbuf: 8 KiB\n    zzz: 1\n", 4, "known keys"},

@@ -408,6 +408,26 @@ static void test_pipelining_batch(void)
 	env_close(&e);
 }
 
+/* Below the spool's free-space floor MAIL gets 452 before any data;
+ * once there is room again the same session carries on. */
+static void test_storage_full(void)
+{
+	struct env e;
+	env_open(&e, NULL, CLIENT);
+	put(&e, "EHLO c.example.org\r\n");
+	fake_clear(&e.f);
+	e.f.storage_full = true;
+	put(&e, "MAIL FROM:<a@b.org>\r\nRCPT TO:<x@example.net>\r\n");
+	CHECK_EQ_STR(e.f.out, "452 4.3.1 Insufficient system storage, try "
+		     "again later\r\n503 5.5.1 Need MAIL command\r\n");
+	CHECK_EQ_INT(smtp_pool_in_use(e.pool), 0);
+	fake_clear(&e.f);
+	e.f.storage_full = false;
+	put(&e, "MAIL FROM:<a@b.org>\r\n");
+	CHECK_EQ_STR(e.f.out, "250 2.1.0 Ok\r\n");
+	env_close(&e);
+}
+
 /* Input after end of data is left with the caller until the verdict. */
 static void test_backpressure(void)
 {
@@ -987,6 +1007,7 @@ int main(void)
 	RUN(test_session_basic);
 	RUN(test_pipelining_batch);
 	RUN(test_backpressure);
+	RUN(test_storage_full);
 	RUN(test_sync_verdict_and_refusal);
 	RUN(test_short_send);
 	RUN(test_detach);

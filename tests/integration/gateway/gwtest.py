@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+"""Gateway checks against sluiced's SMTP port (run inside sluice-test).
+
+  gwtest.py --dst 198.18.0.1 --spool-tool PATH --spool DIR --samples DIR
+            [--stats FILE] [CHECK...]
+
+Each check prints one PASS/FAIL line. The spool is read with sluice-spool
+(list --json, export), so what is checked is what the control plane sees.
+"""
+import argparse
+import hashlib
+import json
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+A = None
+QID = re.compile(rb"queued as ([0-9A-Z]{16})")
+
+
+def ok(name, msg):
+    print(f"PASS {name}: {msg}", flush=True)
+
+
+def fail(name, msg):
+    print(f"FAIL {name}: {msg}", flush=True)
+
+
+def spool_list():
+    out = subprocess.run([A.spool_tool, "--spool", A.spool, "list", "--json"],
+                         check=True, capture_output=True).stdout
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def spool_export(qid):
+    return subprocess.run([A.spool_tool, "--spool", A.spool, "export", qid],
+                          check=True, capture_output=True).stdout
+
+
+def crlf(b):
+    """CRLF line ends, as a mail client sends them (config/samples/
+    eicar.eml has a stray CR before one CRLF, which the gateway would
+    rightly reject as a bare CR)."""
+    b = re.sub(rb"\r*\n", b"\r\n", b)
+    return b if b.endswith(b"\r\n") else b + b"\r\n"
+
+
+def strip_received(b):
+    """The export without its first header field (our Received:)."""
+    if not b.startswith(b"Received:"):
+        return None
+    lines = b.split(b"\r\n")
+    i = 1
+    while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+        i += 1
+    return b"\r\n".join(lines[i:])
+
+
+def send(msg, frm, rcpts, s=None):
+    """One transaction; returns (code, reply bytes)."""
+    own = s is None
+    if own:
+        s = smtplib.SMTP(A.dst, 25, timeout=30)
+        s.ehlo("client.example.org")
+    code, r = s.mail(frm)
+    if code != 250:
+        return code, r
+    for t in rcpts:
+        code, r = s.rcpt(t)
+        if code != 250:
+            return code, r
+    code, r = s.data(msg)
+    if own:
+        s.quit()
+    return code, r
+
+
+def check_clean():
+    name = "gw-clean"
+    raw = crlf(open(f"{A.samples}/clean.eml", "rb").read())
+    code, r = send(raw, "alice@example.org", ["bob@example.net"])
+    m = QID.search(r)
+    if code != 250 or not m:
+        return fail(name, f"end of DATA got {code} {r!r}, want 250 queued as")
+    qid = m.group(1).decode()
+    recs = [x for x in spool_list() if x["queue_id"] == qid]
+    if len(recs) != 1:
+        return fail(name, f"queue id {qid}: {len(recs)} spool records")
+    rec = recs[0]
+    if rec["from"] != "alice@example.org" or rec["to"] != ["bob@example.net"]:
+        return fail(name, f"envelope in the spool: from {rec['from']!r} "
+                    f"to {rec['to']!r}")
+    if rec.get("verdict") != "clean":
+        return fail(name, f"verdict {rec.get('verdict')!r}, want clean")
+    exp = spool_export(qid)
+    if hashlib.sha256(exp).hexdigest() != rec["sha256"]:
+        return fail(name, "list's sha256 is not the exported bytes'")
+    body = strip_received(exp)
+    if body is None or qid.encode() not in exp.split(b"\r\n\r\n")[0]:
+        return fail(name, "export does not start with a Received: header "
+                    "naming the queue id")
+    if body != raw:
+        return fail(name, f"export differs from what was sent ({len(body)} "
+                    f"vs {len(raw)} bytes, Received: excluded)")
+    ok(name, f"250 queued as {qid}; spool: from/to/verdict right, sha256 "
+       f"matches, export byte-exact apart from Received: ({len(raw)} bytes)")
+
+
+def check_eicar():
+    name = "gw-eicar"
+    before = {x["queue_id"] for x in spool_list()}
+    raw = crlf(open(f"{A.samples}/eicar.eml", "rb").read())
+    code, r = send(raw, "mallory@example.org", ["bob@example.net"])
+    time.sleep(0.2)
+    after = {x["queue_id"] for x in spool_list()}
+    if code != 550 or b"5.7.1" not in r or b"virus" not in r:
+        return fail(name, f"got {code} {r!r}, want 550 5.7.1 ... virus ...")
+    if after != before:
+        return fail(name, f"spool gained {sorted(after - before)}")
+    ok(name, f"{code} {r.decode()}; nothing spooled")
+
+
+def expect(f, codes):
+    """Read one reply per code (multi-line replies joined)."""
+    got = []
+    for want in codes:
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                raise RuntimeError(f"connection closed; got {got}")
+            lines.append(line.rstrip(b"\r\n"))
+            if line[3:4] != b"-":
+                break
+        code = int(lines[-1][:3])
+        got.append(lines[-1])
+        if code != want:
+            raise RuntimeError(f"reply {len(got)}: {lines[-1]!r}, want {want}")
+    return got
+
+
+def check_pipelined():
+    name = "gw-pipelined"
+    try:
+        s = socket.create_connection((A.dst, 25), timeout=30)
+        f = s.makefile("rb")
+        expect(f, [220])
+        s.sendall(b"EHLO client.example.org\r\n")
+        r = expect(f, [250])
+        body = lambda n: (f"From: a@example.org\r\nTo: b@example.net\r\n"
+                          f"Subject: pipelined {n}\r\n\r\nbody {n}\r\n"
+                          f".\r\n").encode()
+        txn = (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+               b"RCPT TO:<c@example.net>\r\nDATA\r\n")
+        s.sendall(txn)
+        expect(f, [250, 250, 250, 354])
+        # End of data and the next transaction in one write: the second
+        # group waits in the TCP queue until the verdict is back.
+        s.sendall(body(1) + txn)
+        r1 = expect(f, [250, 250, 250, 250, 354])
+        s.sendall(body(2) + b"QUIT\r\n")
+        r2 = expect(f, [250, 221])
+        s.close()
+    except Exception as e:  # noqa: BLE001
+        return fail(name, str(e))
+    qids = [QID.search(r1[0]), QID.search(r2[0])]
+    if not all(qids):
+        return fail(name, f"no queue ids in {r1[0]!r} / {r2[0]!r}")
+    qids = [m.group(1).decode() for m in qids]
+    recs = {x["queue_id"]: x for x in spool_list()}
+    for i, q in enumerate(qids, 1):
+        if q not in recs or recs[q]["to"] != ["b@example.net",
+                                             "c@example.net"]:
+            return fail(name, f"message {i} ({q}) not spooled right")
+        if f"pipelined {i}".encode() not in spool_export(q):
+            return fail(name, f"message {i} ({q}): wrong bytes")
+    ok(name, f"two pipelined transactions + QUIT: 250 {qids[0]}, 250 "
+       f"{qids[1]}, 221; both spooled with two recipients")
+
+
+def check_load(sessions=10, per=20):
+    name = "gw-load"
+    before = {x["queue_id"] for x in spool_list()}
+    results, errors = {}, []
+    lock = threading.Lock()
+
+    def worker(w):
+        try:
+            s = smtplib.SMTP(A.dst, 25, timeout=60)
+            s.ehlo(f"load{w}.example.org")
+            for i in range(per):
+                tok = f"load-{w}-{i}"
+                msg = (f"From: s{w}@example.org\r\nTo: r{i}@example.net\r\n"
+                       f"Subject: {tok}\r\nMessage-ID: <{tok}@example.org>"
+                       f"\r\n\r\n" + f"line {tok} " * 50 + "\r\n").encode()
+                code, r = send(msg, f"s{w}@example.org",
+                               [f"r{i}@example.net"], s)
+                m = QID.search(r)
+                with lock:
+                    if code != 250 or not m:
+                        errors.append(f"{tok}: {code} {r!r}")
+                    else:
+                        results[tok] = (m.group(1).decode(), msg)
+            s.quit()
+        except Exception as e:  # noqa: BLE001
+            with lock:
+                errors.append(f"session {w}: {e}")
+
+    t0 = time.time()
+    th = [threading.Thread(target=worker, args=(w,)) for w in range(sessions)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    dt = time.time() - t0
+    if errors:
+        return fail(name, f"{len(errors)} errors, first: {errors[0]}")
+    total = sessions * per
+    qids = [q for q, _ in results.values()]
+    if len(results) != total or len(set(qids)) != total:
+        return fail(name, f"{len(results)} replies, {len(set(qids))} "
+                    f"distinct queue ids, want {total}")
+    lst = [x for x in spool_list() if x["queue_id"] not in before]
+    ids = [x["queue_id"] for x in lst]
+    if sorted(ids) != sorted(qids):
+        extra = set(ids) - set(qids)
+        missing = set(qids) - set(ids)
+        dup = len(ids) - len(set(ids))
+        return fail(name, f"spool: {len(missing)} missing, {len(extra)} "
+                    f"unexpected, {dup} duplicated")
+    bad = 0
+    for tok, (q, msg) in results.items():
+        if strip_received(spool_export(q)) != msg:
+            bad += 1
+    if bad:
+        return fail(name, f"{bad} spooled messages differ from what was sent")
+    ok(name, f"{total} messages over {sessions} sessions in {dt:.1f}s: "
+       f"every one 250'd, spooled exactly once, byte-exact")
+
+
+def check_abort(n=20):
+    """Clients that reset the connection right after end of DATA (the
+    verdict may find the session gone): the gateway stays up and leaks
+    nothing (gw-stats checks the buffers afterwards)."""
+    name = "gw-abort"
+    import struct
+    for i in range(n):
+        s = socket.create_connection((A.dst, 25), timeout=30)
+        f = s.makefile("rb")
+        expect(f, [220])
+        s.sendall(b"EHLO abort.example.org\r\nMAIL FROM:<a@example.org>\r\n"
+                  b"RCPT TO:<b@example.net>\r\nDATA\r\n")
+        expect(f, [250, 250, 250, 354])
+        s.sendall(f"Subject: abort {i}\r\n\r\nx\r\n.\r\n".encode())
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()  # RST
+    code, r = send(crlf(b"Subject: after\r\n\r\nstill here\r\n"),
+                   "a@example.org", ["b@example.net"])
+    if code != 250:
+        return fail(name, f"after {n} resets: {code} {r!r}")
+    ok(name, f"{n} connections reset after end of DATA; the next message "
+       f"still gets 250")
+
+
+def check_stats():
+    """No session, no message buffer left (smtp pool back to zero)."""
+    name = "gw-stats"
+    if not A.stats:
+        return
+    t0 = time.time()
+    deadline = t0 + 10
+    while True:
+        try:
+            st = json.load(open(A.stats))
+        except ValueError:  # replaced while read: take the next one
+            time.sleep(0.2)
+            continue
+        sm = [lc.get("smtp", {}) for lc in st["lcores"]]
+        live = sum(x.get("live", 0) for x in sm)
+        pool = sum(x.get("pool_in_use", 0) for x in sm)
+        fresh = st["time"] >= t0 + 1  # written after every check ended
+        if (fresh and live == 0 and pool == 0) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if not fresh:
+        return fail(name, "the statistics file was not rewritten")
+    if live or pool:
+        return fail(name, f"{live} sessions, {pool} bytes of message "
+                    f"buffers still in use after every client left")
+    c = [x.get("replies_2xx", 0) for x in sm]
+    sc = st.get("scan_lcores", [])
+    orph = sum(x.get("orphans", 0) for x in sm)
+    ok(name, f"sessions 0, message buffers 0 bytes; 2xx verdicts "
+       f"{sum(c)} ({orph} for connections already gone), scan lcores {len(sc)} (accepted "
+       f"{sum(x['accepted'] for x in sc)}, rejected "
+       f"{sum(x['rejected'] for x in sc)})")
+
+
+CHECKS = {"clean": check_clean, "eicar": check_eicar,
+          "pipelined": check_pipelined, "load": check_load,
+          "abort": check_abort, "stats": check_stats}
+
+
+def main():
+    global A
+    p = argparse.ArgumentParser()
+    p.add_argument("--dst", required=True)
+    p.add_argument("--spool-tool", required=True)
+    p.add_argument("--spool", required=True)
+    p.add_argument("--samples", required=True)
+    p.add_argument("--stats")
+    p.add_argument("checks", nargs="*")
+    A = p.parse_args()
+    for c in A.checks or list(CHECKS):
+        try:
+            CHECKS[c]()
+        except Exception as e:  # noqa: BLE001
+            fail(f"gw-{c}", f"{type(e).__name__}: {e}")
+
+
+if __name__ == "__main__":
+    main()
