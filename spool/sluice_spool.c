@@ -262,23 +262,37 @@ static const struct spool_entry *find(const struct spool_reader *r,
 	return e;
 }
 
+/* Open the spool, find qid and load its record: 0 (*r, *e, *rec, *buf
+ * set; the caller frees *buf and *r), or the exit status after the error
+ * was printed (1 no such message, 2 spool or record unreadable). */
+static int open_message(const char *dir, const char *qid,
+			struct spool_reader **r, const struct spool_entry **e,
+			struct spool_rec *rec, uint8_t **buf)
+{
+	if (open_reader(dir, r) != 0)
+		return 2;
+	*e = find(*r, qid, dir);
+	if (*e == NULL) {
+		spool_reader_free(*r);
+		return 1;
+	}
+	if (load(*r, *e, rec, buf) != 0) {
+		spool_reader_free(*r);
+		return 2;
+	}
+	return 0;
+}
+
 static int cmd_show(const char *dir, const char *qid)
 {
 	struct spool_reader *r;
 	struct spool_rec rec;
 	uint8_t *buf;
 	char t[40], t2[40], hex[65], nb[64];
-	if (open_reader(dir, &r) != 0)
-		return 2;
-	const struct spool_entry *e = find(r, qid, dir);
-	if (e == NULL) {
-		spool_reader_free(r);
-		return 1;
-	}
-	if (load(r, e, &rec, &buf) != 0) {
-		spool_reader_free(r);
-		return 2;
-	}
+	const struct spool_entry *e;
+	int rc = open_message(dir, qid, &r, &e, &rec, &buf);
+	if (rc != 0)
+		return rc;
 	const struct spool_msg *m = &rec.msg;
 	fmt_time(m->received_us, t, sizeof t);
 	fmt_time(m->spooled_us, t2, sizeof t2);
@@ -346,17 +360,10 @@ static int cmd_export(const char *dir, const char *qid)
 	void *owned;
 	char err[300];
 	int status = 0;
-	if (open_reader(dir, &r) != 0)
-		return 2;
-	const struct spool_entry *e = find(r, qid, dir);
-	if (e == NULL) {
-		spool_reader_free(r);
-		return 1;
-	}
-	if (load(r, e, &rec, &buf) != 0) {
-		spool_reader_free(r);
-		return 2;
-	}
+	const struct spool_entry *e;
+	int rc = open_message(dir, qid, &r, &e, &rec, &buf);
+	if (rc != 0)
+		return rc;
 	if (spool_msg_body(&rec.msg, &body, &owned, err, sizeof err) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, qid, err);
 		status = 2;
