@@ -50,13 +50,22 @@ const struct scan_config *scan_engine_config(const struct scan_engine *e);
 struct scan_ctx *scan_ctx_create(const struct scan_engine *e);
 void scan_ctx_free(struct scan_ctx *c);
 
+/* Time budget for the next scans on c: scan_message() stops when
+ * CLOCK_MONOTONIC passes deadline_ns (0: no budget). It is checked between
+ * parts and inside long loops (decoders, HTML, Hyperscan in slices), so
+ * the overrun is bounded by about a millisecond of work, and returns
+ * -ETIME with a limit verdict (finding "scan-time"): the caller answers
+ * 451 and the sender retries. */
+void scan_ctx_set_deadline(struct scan_ctx *c, uint64_t deadline_ns);
+
 /* Scan msg[0..len) with envelope env and fill v (initialised here; pass
  * explain_buf/explain_cap to collect an --explain trace, else NULL/0).
  * env may be NULL, or have mail_from == NULL: the sender and recipients
  * are then taken from the From:, To: and Cc: headers.
  * A broken message is a verdict (malformed / limit findings), not an error.
- * Returns 0, or -errno when the scan could not run at all (Hyperscan
- * failure); v is then a limit verdict that must not be delivered unscanned.
+ * Returns 0, -ETIME when the deadline set on c passed, or -errno when
+ * the scan could not run at all (Hyperscan failure); v is then a limit
+ * verdict that must not be delivered unscanned.
  * v's part table and strings live until the next call on c. */
 int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 		 const struct scan_envelope *env, char *explain_buf,
