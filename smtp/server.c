@@ -62,6 +62,7 @@ struct parsed {
 	unsigned notify;
 	uint64_t chunk;
 	bool last;
+	const char *route;          /* cb->rcpt_route's answer (borrowed) */
 };
 
 struct smtp_session {
@@ -88,6 +89,7 @@ struct smtp_session {
 	/* output */
 	size_t outlen;
 	bool stalled, closing, close_called, dead;
+	bool draining;              /* smtp_session_drain() was called */
 
 	/* counters and clocks */
 	unsigned nnoop, nrset, nvrfy, nunknown, nerrors, nmessages;
@@ -189,6 +191,32 @@ static void close_421(struct smtp_session *s, const char *enh,
 	reply(s, "421 %s %s %s, closing connection", enh, s->cfg->hostname,
 	      why);
 	session_close(s);
+}
+
+static void drain_close(struct smtp_session *s)
+{
+	logf_(s, "closing: shutting down");
+	reply(s, "421 4.3.2 %s Service shutting down, try again later",
+	      s->cfg->hostname);
+	session_close(s);
+}
+
+/* Draining and between transactions: the 421 now (once the output has
+ * room for it; else smtp_session_writable() comes back here). */
+static void drain_check(struct smtp_session *s)
+{
+	if (!s->draining || s->closing || s->dead)
+		return;
+	if (s->st != ST_GREET_WAIT &&
+	    !((s->st == ST_CONNECTED || s->st == ST_HELO) &&
+	      s->linelen == 0 && !s->line_overflow))
+		return;
+	if (OUTBUF - s->outlen < ROOM_MIN) {
+		flush(s);
+		if (OUTBUF - s->outlen < ROOM_MIN)
+			return;
+	}
+	drain_close(s);
 }
 
 /* A 4xx/5xx reply to a command; too many of them close the session. */
@@ -616,6 +644,27 @@ static bool rcpt_param(struct smtp_session *s, const char *k, size_t kn,
 	return true;
 }
 
+/* One policy route per transaction (cb->rcpt_route). */
+static bool route_ok(struct smtp_session *s, const struct smtp_envelope *e)
+{
+	struct parsed *m = &s->pm;
+	char addr[4096];  /* mbox_len < command_line_max <= 4096 */
+
+	if (s->cb->rcpt_route == NULL || m->path.mbox_len >= sizeof addr)
+		return true;
+	memcpy(addr, m->path.mbox, m->path.mbox_len);
+	addr[m->path.mbox_len] = '\0';
+	m->route = s->cb->rcpt_route(s->ctx, e->mail_from, addr);
+	if (m->route == NULL || s->txn->route == NULL ||
+	    strcmp(m->route, s->txn->route) == 0)
+		return true;
+	logf_(s, "recipient in route %s, transaction in route %s", m->route,
+	      s->txn->route);
+	reply(s, "452 4.5.3 Recipient in another policy route, send it in a "
+	      "separate transaction");
+	return false;
+}
+
 static bool check_rcpt(struct smtp_session *s, const char *a, size_t n)
 {
 	struct parsed *m = &s->pm;
@@ -676,7 +725,9 @@ static bool check_rcpt(struct smtp_session *s, const char *a, size_t n)
 		reply_err(s, "554 5.7.1 Relay access denied");
 		return false;
 	}
-	return params(s, a + off, n - off, rcpt_param);
+	if (!params(s, a + off, n - off, rcpt_param))
+		return false;
+	return route_ok(s, e);
 }
 
 static void do_rcpt(struct smtp_session *s, const char *a, size_t n)
@@ -689,6 +740,12 @@ static void do_rcpt(struct smtp_session *s, const char *a, size_t n)
 				       m->path.mbox_len)) == NULL ||
 	    (m->orcpt != NULL &&
 	     (r->orcpt = smtp_txn_strdup(t, m->orcpt, m->orcpt_len)) == NULL)) {
+		reply_err(s, "452 4.3.1 Insufficient system storage");
+		return;
+	}
+	if (t->route == NULL && m->route != NULL &&
+	    (t->route = smtp_txn_strdup(t, m->route,
+					strlen(m->route))) == NULL) {
 		reply_err(s, "452 4.3.1 Insufficient system storage");
 		return;
 	}
@@ -955,6 +1012,11 @@ static void command(struct smtp_session *s, const char *l, size_t n)
 		an--;
 
 	s->ncommands++;
+	if (s->draining && !kw(l, vn, "QUIT") &&
+	    !(s->st == ST_CHUNKING && kw(l, vn, "BDAT"))) {
+		drain_close(s);
+		return;
+	}
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		const struct cmd *c = &cmds[i];
 		if (!kw(l, vn, c->verb))
@@ -1108,6 +1170,7 @@ size_t smtp_session_input(struct smtp_session *s, const void *data,
 		off += k;
 		s->bytes_in += k;
 	}
+	drain_check(s);  /* a transaction ended with an error reply */
 	flush(s);
 	maybe_close(s);
 	if (s->st == ST_CLOSED || s->dead)
@@ -1167,6 +1230,10 @@ void smtp_session_start(struct smtp_session *s, enum smtp_admit admit,
 		session_close(s);
 		return;
 	}
+	if (s->draining) {
+		drain_close(s);
+		return;
+	}
 	if (admit != SMTP_ADMIT_OK) {
 		close_421(s, "4.7.0",
 			  admit == SMTP_ADMIT_TOO_MANY ? "Too many connections"
@@ -1223,6 +1290,7 @@ int smtp_session_verdict(struct smtp_session *s, int code,
 		session_close(s);
 		return 0;
 	}
+	drain_check(s);
 	flush(s);
 	return 0;
 }
@@ -1231,7 +1299,19 @@ void smtp_session_writable(struct smtp_session *s, uint64_t now_us)
 {
 	s->now = now_us;
 	flush(s);
+	drain_check(s);
 	maybe_close(s);
+}
+
+void smtp_session_drain(struct smtp_session *s, uint64_t now_us)
+{
+	if (s->draining)
+		return;
+	s->draining = true;
+	if (s->st == ST_NEW)
+		return;  /* smtp_session_start() answers */
+	s->now = now_us;
+	drain_check(s);
 }
 
 uint64_t smtp_session_deadline(const struct smtp_session *s)

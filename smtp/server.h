@@ -178,6 +178,18 @@ struct smtp_callbacks {
 	 * its free-space floor)? false: MAIL gets 452 4.3.1 before any
 	 * data is accepted. NULL: always. */
 	bool (*storage_ok)(void *ctx);
+	/* Optional: the name of the policy route the gateway would choose
+	 * for (mail_from, this one recipient) (scan/policy.h "Routing
+	 * decisions"), or NULL for "no opinion". Asked for each RCPT that
+	 * passed every other check. The session remembers the route of the
+	 * first accepted recipient that has one and answers a later RCPT
+	 * whose route differs with 452 4.5.3 (not counted as an error: RFC
+	 * 5321 3.3 has the client send it in a later transaction), so one
+	 * message never needs two policies. The string is read only before
+	 * the callback returns to the session's caller (the session copies
+	 * it). NULL callback: no route check. */
+	const char *(*rcpt_route)(void *ctx, const char *mail_from,
+				  const char *rcpt);
 };
 
 /* How the caller admits the connection (smtp/limits.h decides the last
@@ -228,6 +240,18 @@ int smtp_session_verdict(struct smtp_session *s, int code,
 /* The transport has room again after a short send: flush held replies
  * (and close if one was the last). */
 void smtp_session_writable(struct smtp_session *s, uint64_t now_us);
+
+/* The gateway is shutting down (RFC 5321 3.8): a session between
+ * transactions (greeted or not, no partial command line) gets
+ * "421 4.3.2 HOST Service shutting down, try again later" now and is
+ * closed; a session in a command phase of a transaction (MAIL, RCPT, or
+ * a partial command line) gets it in answer to its next command (QUIT
+ * still gets 221; a BDAT continuing a chunked message is still taken);
+ * a session in DATA/BDAT or waiting for a verdict finishes that
+ * transaction (its message gets its verdict reply) and then gets the
+ * 421. Not started yet: smtp_session_start() answers 421 instead of the
+ * greeting. Idempotent. */
+void smtp_session_drain(struct smtp_session *s, uint64_t now_us);
 
 /* Timeouts and the delayed greeting due at now_us (421 4.4.2 + close). */
 void smtp_session_tick(struct smtp_session *s, uint64_t now_us);

@@ -36,6 +36,7 @@ struct smtp_txn {
 	uint64_t body_size;            /* client bytes stored */
 	struct smtp_rcpt *rcpt_tail;
 	struct smtp_seg received;      /* our header, first segment */
+	const char *route;             /* first recipient's policy route */
 };
 
 /* A new transaction (NULL when the pool is exhausted). */

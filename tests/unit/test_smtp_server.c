@@ -998,6 +998,108 @@ static void test_conn_limits(void)
 	smtp_conn_limits_free(l);
 }
 
+/* cb->rcpt_route: asked with (sender, that one recipient) for each RCPT
+ * that passed the other checks; a different route than the first
+ * accepted recipient's gets 452 4.5.3 (not counted as an error); NULL
+ * means no opinion; the session keeps its own copy of the name. */
+static char route_buf[32];
+static char route_from[64], route_rcpt[64];
+static unsigned route_calls;
+
+static const char *fake_route(void *ctx, const char *from, const char *rcpt)
+{
+	route_calls++;
+	snprintf(route_from, sizeof route_from, "%s", from);
+	snprintf(route_rcpt, sizeof route_rcpt, "%s", rcpt);
+	if (strncmp(rcpt, "none", 4) == 0)
+		return NULL;
+	const char *at = strchr(rcpt, '@');
+	snprintf(route_buf, sizeof route_buf, "%s",
+		 at && strcmp(at, "@sales.example.net") == 0 ? "sales"
+							      : "inbound");
+	return route_buf;
+}
+
+static void test_rcpt_route(void)
+{
+	struct env e;
+	struct smtp_callbacks cb = fake_cb;
+	cb.rcpt_route = fake_route;
+	memset(&e, 0, sizeof e);
+	load_cfg(&e.cfg, "  max_errors: 2\n");
+	e.pool = smtp_pool_create(64 << 20);
+	fake_init(&e.f);
+	e.s = smtp_session_create(&e.cfg, e.pool, CLIENT, &cb, &e.f);
+	e.f.s = e.s;
+	smtp_session_start(e.s, SMTP_ADMIT_OK, e.now);
+	route_calls = 0;
+	put(&e, "EHLO c.example.org\r\nMAIL FROM:<a@other.org>\r\n");
+	fake_clear(&e.f);
+	put(&e, "RCPT TO:<x@example.net>\r\n");
+	CHECK_EQ_INT(route_calls, 1);
+	CHECK_EQ_STR(route_from, "a@other.org");
+	CHECK_EQ_STR(route_rcpt, "x@example.net");
+	strcpy(route_buf, "garbage");  /* the session copied "inbound" */
+	put(&e, "RCPT TO:<y@sales.example.net>\r\n"
+	    "RCPT TO:<s@sales.example.net>\r\n"
+	    "RCPT TO:<t@sales.example.net>\r\n"
+	    "RCPT TO:<none@example.net>\r\n"
+	    "RCPT TO:<z@example.net>\r\n"
+	    "RCPT TO:<r@elsewhere.org>\r\n");
+	CHECK_EQ_STR(e.f.out, "250 2.1.5 Ok\r\n"
+		     "452 4.5.3 Recipient in another policy route, send it "
+		     "in a separate transaction\r\n"
+		     "452 4.5.3 Recipient in another policy route, send it "
+		     "in a separate transaction\r\n"
+		     "452 4.5.3 Recipient in another policy route, send it "
+		     "in a separate transaction\r\n"
+		     "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+		     "554 5.7.1 Relay access denied\r\n");
+	CHECK_EQ_INT(route_calls, 6);  /* the relay refusal is not asked */
+	CHECK(!smtp_session_closed(e.s));  /* 452s are not errors */
+	e.f.qid = "Q1";
+	put(&e, "DATA\r\n.\r\n");
+	CHECK_EQ_INT(e.f.nrcpt, 3);
+	smtp_session_verdict(e.s, 250, "2.0.0", "Ok", e.now);
+	/* a new transaction: its own first recipient sets the route */
+	fake_clear(&e.f);
+	put(&e, "MAIL FROM:<>\r\nRCPT TO:<none@example.net>\r\n"
+	    "RCPT TO:<y@sales.example.net>\r\nRCPT TO:<x@example.net>\r\n");
+	CHECK_EQ_STR(route_from, "");
+	CHECK_EQ_STR(e.f.out, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		     "250 2.1.5 Ok\r\n452 4.5.3 Recipient in another policy "
+		     "route, send it in a separate transaction\r\n");
+	env_close(&e);
+}
+
+/* Shutdown while the client does not read: the 421 waits for room in
+ * the output and goes out with smtp_session_writable(). */
+static void test_drain_stalled(void)
+{
+	struct env e;
+	env_open(&e, NULL, CLIENT);
+	put(&e, "EHLO c.example.org\r\n");
+	fake_clear(&e.f);
+	char in[20 * 6 + 1] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(in, "HELP\r\n");
+	e.f.send_room = 0;
+	size_t k = put(&e, in);
+	CHECK(k > 0 && k < strlen(in));
+	smtp_session_drain(e.s, e.now);
+	CHECK(!e.f.closed);
+	e.f.send_room = -1;
+	smtp_session_writable(e.s, e.now);
+	CHECK(e.f.closed && e.f.closes == 1);
+	size_t n = strlen(e.f.out);
+	static const char want[] = "421 4.3.2 mx.example.net Service "
+		"shutting down, try again later\r\n";
+	CHECK(n >= sizeof want - 1 &&
+	      strcmp(e.f.out + n - (sizeof want - 1), want) == 0);
+	CHECK_EQ_INT(put(&e, in + k), strlen(in) - k);  /* discarded */
+	env_close(&e);
+}
+
 int main(void)
 {
 	RUN(test_path_table);
@@ -1022,5 +1124,7 @@ int main(void)
 	RUN(test_transition_log);
 	RUN(test_config);
 	RUN(test_conn_limits);
+	RUN(test_rcpt_route);
+	RUN(test_drain_stalled);
 	return CHECK_DONE();
 }

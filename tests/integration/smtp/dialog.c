@@ -39,6 +39,12 @@
  *                        body, smtputf8, ret, envid, nrcpt, chunking,
  *                        rcptI, notifyI, orcptI (I from 0), received-count,
  *                        contains (escaped text), starts (escaped text)
+ *   @route DOMAIN NAME   the gateway's policy route for recipients in
+ *                        DOMAIN is NAME (others: "default"); without
+ *                        @route lines the session gets no rcpt_route
+ *   @routes N            rcpt_route was asked N times so far
+ *   @drain               the gateway starts shutting down
+ *                        (smtp_session_drain)
  *   @closed / @open      the session asked to close / did not
  *   @silent              no reply line is waiting
  * At the end every reply line must have been matched by an S: line.
@@ -56,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define BUF (1u << 20)
 
@@ -104,6 +111,9 @@ struct run {
 	struct msgrec last;
 	char qid[32];
 	unsigned qseq;
+	struct smtp_callbacks cbs;
+	char route_dom[8][64], route_name[8][64];
+	unsigned nroutes, route_calls;
 };
 
 static void fail(struct run *r, const char *fmt, ...)
@@ -190,6 +200,17 @@ static int t_message(void *ctx, const struct smtp_message *m)
 	return 0;
 }
 
+static const char *t_route(void *ctx, const char *from, const char *rcpt)
+{
+	struct run *r = ctx;
+	const char *at = strrchr(rcpt, '@');
+	r->route_calls++;
+	for (unsigned i = 0; at != NULL && i < r->nroutes; i++)
+		if (strcasecmp(at + 1, r->route_dom[i]) == 0)
+			return r->route_name[i];
+	return "default";
+}
+
 static const struct smtp_callbacks cbs = {
 	.send = t_send, .close = t_close, .message = t_message,
 	.queue_id = t_qid, .wallclock = t_wall,
@@ -262,7 +283,10 @@ static bool setup(struct run *r)
 	conf_free(doc);
 	r->cfg_loaded = true;
 	r->pool = smtp_pool_create(r->cfg.buffer_memory);
-	r->s = smtp_session_create(&r->cfg, r->pool, r->ip, &cbs, r);
+	r->cbs = cbs;
+	if (r->nroutes > 0)
+		r->cbs.rcpt_route = t_route;
+	r->s = smtp_session_create(&r->cfg, r->pool, r->ip, &r->cbs, r);
 	if (r->pool == NULL || r->s == NULL) {
 		fail(r, "out of memory");
 		return false;
@@ -555,6 +579,23 @@ static void directive(struct run *r, char *l)
 		}
 		*val++ = '\0';
 		check_msg(r, arg, val);
+	} else if (strcmp(l, "@route") == 0) {
+		if (r->cfg_loaded || r->nroutes == 8 ||
+		    sscanf(arg, "%63s %63s", r->route_dom[r->nroutes],
+			   r->route_name[r->nroutes]) != 2) {
+			fail(r, "@route DOMAIN NAME (at most 8, before any C:)");
+			return;
+		}
+		r->nroutes++;
+	} else if (strcmp(l, "@routes") == 0) {
+		if (r->route_calls != strtoul(arg, NULL, 10))
+			fail(r, "@routes: asked %u times, want %s",
+			     r->route_calls, arg);
+	} else if (strcmp(l, "@drain") == 0) {
+		if (!setup(r))
+			return;
+		smtp_session_drain(r->s, r->now);
+		pump(r);
 	} else if (strcmp(l, "@closed") == 0) {
 		if (!r->closed)
 			fail(r, "the session did not close (state %s)",
