@@ -124,7 +124,15 @@ struct scan_ctx *scan_ctx_create(const struct scan_engine *e)
 	c->e = e;
 	c->arena = scan_arena_create(e->decoded_max + ARENA_OVERHEAD);
 	c->scratch = scan_db_scratch_create(e->db);
-	if (c->arena == NULL || c->scratch == NULL) {
+	/* Every id a scan can hand out: the top-level tree (parts + 1 with
+	 * the "rest" leaf), nested trees within the same part limit, and
+	 * the embedded files. */
+	unsigned parts = e->mlim.parts ? e->mlim.parts : MIME_DEFAULT_PARTS;
+	c->holder_cap = parts + MAX_EMBEDDED + 16;
+	c->holder = malloc(c->holder_cap * sizeof(*c->holder));
+	c->edit_mask = malloc(c->holder_cap * sizeof(*c->edit_mask));
+	if (c->arena == NULL || c->scratch == NULL || c->holder == NULL ||
+	    c->edit_mask == NULL) {
 		scan_ctx_free(c);
 		return NULL;
 	}
@@ -137,11 +145,40 @@ void scan_ctx_free(struct scan_ctx *c)
 		return;
 	scan_db_scratch_free(c->scratch);
 	scan_arena_free(c->arena);
+	free(c->holder);
+	free(c->edit_mask);
 	scan_charset_thread_fini(); /* contexts are per thread */
 	free(c);
 }
 
+void scan_ctx_set_deadline(struct scan_ctx *c, uint64_t deadline_ns)
+{
+	c->deadline_ns = deadline_ns;
+}
+
 /* ---- helpers --------------------------------------------------------- */
+
+int pipe_time_up(struct scan_ctx *c)
+{
+	if (c->deadline_ns == 0)
+		return 0;
+	if (c->timed_out)
+		return 1;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (now >= c->deadline_ns)
+		c->timed_out = 1;
+	return c->timed_out;
+}
+
+void pipe_set_holder(struct scan_ctx *c, int id, int carrier)
+{
+	if (id < 0 || (unsigned)id >= c->holder_cap)
+		return;
+	c->holder[id] = carrier >= 0 && (unsigned)carrier < c->holder_cap
+				? c->holder[carrier] : -1;
+}
 
 static uint64_t now_us(void)
 {
@@ -174,6 +211,27 @@ static void keep_reported_findings(struct scan_verdict *v, unsigned max)
 	v->nfindings = max;
 }
 
+/* A scan that ran out of time is a limit verdict whatever the policy made
+ * of the part it saw, and its "scan-time" finding stays reported. */
+static void mark_timed_out(struct scan_verdict *v)
+{
+	v->cls = SCAN_LIMIT;
+	snprintf(v->reason, sizeof(v->reason),
+		 "scan time budget exceeded; try again later");
+	for (unsigned i = 0; i < v->nfindings; i++)
+		if (strcmp(v->findings[i].name, SCAN_TIME_FINDING) == 0)
+			return;
+	struct scan_finding *f =
+		v->nfindings < SCAN_MAX_FINDINGS ? &v->findings[v->nfindings++]
+						 : &v->findings[v->nfindings - 1];
+	memset(f, 0, sizeof(*f));
+	f->kind = SCAN_F_LIMIT;
+	f->part = -1;
+	snprintf(f->name, sizeof(f->name), "%s", SCAN_TIME_FINDING);
+	snprintf(f->detail, sizeof(f->detail),
+		 "the scan did not finish within its time budget");
+}
+
 /* ---- trees of parts ---------------------------------------------------- */
 
 static int scan_tree(struct scan_ctx *c, const struct mime_message *m)
@@ -181,6 +239,8 @@ static int scan_tree(struct scan_ctx *c, const struct mime_message *m)
 	int rc = 0;
 	for (unsigned i = 0; i < m->nparts && rc == 0; i++) {
 		const struct mime_part *p = m->parts[i];
+		if (pipe_time_up(c))
+			return -ETIME;
 		rc = pipe_headers(c, p);
 		if (rc < 0)
 			break;
@@ -236,6 +296,8 @@ int pipe_nested_message(struct scan_ctx *c, const struct leaf *l,
 	scan_explain(c->v, "  part %d %s: encoded message, %u parts, ids from "
 		     "%d\n", l->id, l->path, m.nparts, base);
 
+	for (unsigned i = 0; i < m.nparts; i++)
+		pipe_set_holder(c, base + (int)i, l->id);
 	int saved_base = c->id_base;
 	unsigned saved_depth = c->depth_base;
 	const char *saved_prefix = c->path_prefix;
@@ -266,12 +328,18 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	c->decoded_limit_hit = 0;
 	c->nembedded = 0;
 	c->subject = NULL;
+	c->timed_out = 0;
 	int rc = 0;
 
 	struct mime_message m;
 	int prc = mime_parse(msg, len, &c->e->mlim, c->arena, v, &m);
 	if (prc == -ENOMEM)
 		pipe_arena_full(c, -1, "MIME structure");
+	c->msg = msg;
+	c->msg_len = len;
+	c->tree = m;
+	for (unsigned i = 0; i < m.nparts && i < c->holder_cap; i++)
+		c->holder[i] = (int)i;
 	c->id_base = 0;
 	c->path_prefix = NULL;
 	c->depth_base = 0;
@@ -297,7 +365,13 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	rc = scan_tree(c, &m);
 	if (rc == -ENOMEM)
 		rc = 0; /* a limit finding has been recorded; policy decides */
-	if (rc < 0) {
+	if (rc == 0 && c->timed_out)
+		rc = -ETIME; /* a loop saw it but returned short, not -ETIME */
+	if (rc == -ETIME) {
+		scan_verdict_add(v, SCAN_F_LIMIT, -1, SCAN_TIME_FINDING,
+				 "the scan did not finish within its time "
+				 "budget; the message was not fully scanned");
+	} else if (rc < 0) {
 		scan_verdict_add(v, SCAN_F_LIMIT, -1, "scan-error",
 				 "the scanner failed (%s); message not fully "
 				 "scanned", strerror(-rc));
@@ -320,6 +394,8 @@ policy:;
 	}
 	scan_policy_apply(c->e->cfg, env, &in, v);
 	keep_reported_findings(v, scan_config_limits(c->e->cfg)->findings);
+	if (rc == -ETIME)
+		mark_timed_out(v);
 	v->scan_us = now_us() - t0;
 	return rc;
 }

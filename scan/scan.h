@@ -50,6 +50,9 @@ const struct scan_config *scan_engine_config(const struct scan_engine *e);
 struct scan_ctx *scan_ctx_create(const struct scan_engine *e);
 void scan_ctx_free(struct scan_ctx *c);
 
+/* Name of the limit finding of a scan that ran out of time. */
+#define SCAN_TIME_FINDING "scan-time"
+
 /* Time budget for the next scans on c: scan_message() stops when
  * CLOCK_MONOTONIC passes deadline_ns (0: no budget). It is checked between
  * parts and inside long loops (decoders, HTML, Hyperscan in slices), so

@@ -10,6 +10,8 @@
  *              embedded files, header views
  * scan_hits.c  rule hits -> findings (virus, content, keyword
  *              expressions, spam weights)
+ * edit.c       the verdict's edits applied to the scanned message (reads
+ *              the top-level tree and the holder table kept here)
  */
 #ifndef SLUICE_SCAN_SCAN_INT_H
 #define SLUICE_SCAN_SCAN_INT_H
@@ -38,6 +40,25 @@ struct scan_ctx {
 	const struct scan_engine *e;
 	struct scan_arena *arena;
 	struct scan_db_scratch *scratch;
+
+	/* Time budget (scan_ctx_set_deadline): CLOCK_MONOTONIC ns, 0 none. */
+	uint64_t deadline_ns;
+	int timed_out; /* the deadline passed during this scan */
+
+	/* The message of the last scan and its top-level MIME tree (parts
+	 * point into msg), kept for scan_edit_apply(). tree.root is NULL
+	 * until a scan has parsed a message. */
+	const uint8_t *msg;
+	size_t msg_len;
+	struct mime_message tree;
+	/* holder[id]: for every part id reported in the verdict, the id of
+	 * the part of `tree` that carries its bytes (itself for a part of
+	 * the top-level tree; the MIME leaf for an extracted file or a part
+	 * of an encoded nested message); -1 when unknown. Sized at context
+	 * creation for every id the limits allow (no per-message malloc). */
+	int *holder;
+	unsigned holder_cap;
+	uint16_t *edit_mask; /* edit.c scratch: STRIP edits per tree part */
 
 	/* Per message. */
 	struct scan_verdict *v;
@@ -72,6 +93,12 @@ struct leaf {
 	unsigned embed_depth;
 	int second_view;      /* another reading of a part already listed */
 };
+
+/* Has the deadline passed? Reads the clock (vDSO, ~20 ns): call it per
+ * part, per buffer or every SCAN_DEADLINE_STRIDE bytes of a loop. */
+int pipe_time_up(struct scan_ctx *c);
+/* Record that part `id` is carried by the tree part of `carrier`. */
+void pipe_set_holder(struct scan_ctx *c, int id, int carrier);
 
 /* scan_leaf.c */
 /* Record the decoded-bytes limit (once) and return -ENOMEM. */

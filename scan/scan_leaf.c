@@ -48,6 +48,8 @@ static void note_new_hits(struct scan_ctx *c, const uint8_t *d, size_t n,
 static int scan_buf(struct scan_ctx *c, const uint8_t *d, size_t n,
 		    unsigned where, int part, const char *view)
 {
+	if (pipe_time_up(c))
+		return -ETIME;
 	int rc = scan_db_scan(c->e->db, c->scratch, d, n, where, part);
 	note_new_hits(c, d, n, view);
 	scan_explain(c->v, "    scan part %d %s view: %zu bytes as %s\n", part,
@@ -131,7 +133,12 @@ static int on_embedded(void *arg, const char *name, const uint8_t *data,
 				 "more than %d embedded files", MAX_EMBEDDED);
 		return 1;
 	}
+	if (pipe_time_up(c)) {
+		ec->rc = -ETIME;
+		return 1;
+	}
 	c->nembedded++;
+	pipe_set_holder(c, c->next_id, ec->parent->id);
 	struct leaf l = {
 		.id = c->next_id++,
 		.content_type = "application/octet-stream",

@@ -2,7 +2,12 @@
  * sluice-scan - run the scan/ pipeline over .eml files.
  *
  * sluice-scan [-c CONFIG] [--signatures DIR]... [--json] [--explain]
- *             [--from ADDR] [--to ADDR]... [--client IP] FILE... | -
+ *             [--from ADDR] [--to ADDR]... [--client IP]
+ *             [--edited OUT] [--deadline-ms N] FILE... | -
+ *
+ * --edited writes the message as the gateway would store it (the
+ * verdict's edits applied, see scan/edit.h) for one input message;
+ * --deadline-ms gives each scan a time budget (scan_ctx_set_deadline).
  *
  * One result per message (text or JSON lines). Exit status: 0 when every
  * message is clean, 1 when something was found, 2 on a usage, configuration
@@ -14,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hs/hs.h>
 
+#include "scan/edit.h"
 #include "scan/policy.h"
 #include "scan/report.h"
 #include "scan/rules.h"
@@ -31,7 +38,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: sluice-scan [-c CONFIG] [--signatures DIR]... [--json] "
 	      "[--explain]\n"
-	      "                   [--from ADDR] [--to ADDR]... [--client IP] "
+	      "                   [--from ADDR] [--to ADDR]... [--client IP]\n"
+	      "                   [--edited OUT] [--deadline-ms N] "
 	      "FILE... | -\n"
 	      "Scans each message (RFC 5322 .eml) and prints one verdict "
 	      "per message.\n"
@@ -47,6 +55,11 @@ static void usage(FILE *f)
 	      "  -t, --to ADDR         envelope recipient, repeatable "
 	      "(default: To:/Cc:)\n"
 	      "      --client IP       client address for spam lists\n"
+	      "      --edited OUT      write the message as it would be "
+	      "stored (edits\n"
+	      "                        applied) to OUT; one input only\n"
+	      "      --deadline-ms N   stop a scan after N ms (verdict limit "
+	      "scan-time)\n"
 	      "  -V, --version         print the version and exit\n"
 	      "Exit: 0 all clean, 1 something found, 2 usage or I/O error.\n",
 	      f);
@@ -114,6 +127,45 @@ static void diag_print(void *ctx, const char *file, unsigned line,
 		fprintf(stderr, "sluice-scan: %s: %s\n", file, msg);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --edited: the message with v's edits applied (the original when v
+ * changes nothing) into `path`. */
+static int write_edited(const char *path, struct scan_ctx *ctx,
+			const uint8_t *msg, size_t len,
+			const struct scan_verdict *v)
+{
+	struct scan_edit_buf eb = {0};
+	int rc = scan_edit_apply(ctx, msg, len, v, &eb);
+	if (rc < 0) {
+		fprintf(stderr, "sluice-scan: %s not written: applying the "
+			"edits failed: %s\n", path, strerror(-rc));
+		free(eb.buf);
+		return rc;
+	}
+	const uint8_t *p = eb.len > 0 ? eb.buf : msg;
+	size_t n = eb.len > 0 ? eb.len : len;
+	FILE *f = fopen(path, "wb");
+	int bad = f == NULL;
+	if (f != NULL) {
+		bad = fwrite(p, 1, n, f) != n;
+		if (fclose(f) != 0)
+			bad = 1;
+	}
+	if (bad) {
+		rc = errno != 0 ? -errno : -EIO;
+		fprintf(stderr, "sluice-scan: cannot write %s: %s\n", path,
+			strerror(-rc));
+	}
+	free(eb.buf);
+	return rc;
+}
+
 static const char *default_config(void)
 {
 	const char *env = getenv("SLUICE_CONFIG");
@@ -127,7 +179,7 @@ static const char *default_config(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CLIENT = 256 };
+	enum { OPT_CLIENT = 256, OPT_EDITED, OPT_DEADLINE };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"signatures", required_argument, NULL, 's'},
@@ -136,11 +188,16 @@ int main(int argc, char **argv)
 		{"from", required_argument, NULL, 'f'},
 		{"to", required_argument, NULL, 't'},
 		{"client", required_argument, NULL, OPT_CLIENT},
+		{"edited", required_argument, NULL, OPT_EDITED},
+		{"deadline-ms", required_argument, NULL, OPT_DEADLINE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *from = NULL, *client = NULL;
+	const char *edited = NULL;
+	unsigned long deadline_ms = 0;
+	char *end;
 	const char *sigdirs[MAX_CLI_LIST + 1] = {NULL};
 	const char *rcpts[MAX_CLI_LIST] = {NULL};
 	size_t nsig = 0, nrcpt = 0;
@@ -170,6 +227,18 @@ int main(int argc, char **argv)
 			rcpts[nrcpt++] = optarg;
 			break;
 		case OPT_CLIENT: client = optarg; break;
+		case OPT_EDITED: edited = optarg; break;
+		case OPT_DEADLINE:
+			errno = 0;
+			deadline_ms = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    deadline_ms == 0 || deadline_ms > 86400000ul) {
+				fprintf(stderr, "sluice-scan: --deadline-ms "
+					"'%s': give milliseconds, 1 to "
+					"86400000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
 			printf("sluice-scan %s (Hyperscan %s)\n", SLUICE_VERSION,
@@ -182,6 +251,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-scan: no input: name one or more .eml "
 			"files, or - for standard input\n");
 		usage(stderr);
+		return 2;
+	}
+	if (edited != NULL && argc - optind != 1) {
+		fprintf(stderr, "sluice-scan: --edited writes one message: "
+			"give exactly one input file\n");
 		return 2;
 	}
 	if (config == NULL)
@@ -228,10 +302,17 @@ int main(int argc, char **argv)
 			status = 2;
 			continue;
 		}
+		if (deadline_ms > 0)
+			scan_ctx_set_deadline(ctx, now_ns() + deadline_ms *
+								1000000ull);
 		rc = scan_message(ctx, msg, len,
 				  env.mail_from != NULL ? &env : NULL,
 				  explain_buf, EXPLAIN_CAP, v);
-		if (rc < 0) {
+		if (rc == -ETIME) {
+			fprintf(stderr, "sluice-scan: %s: scan stopped after "
+				"%lu ms (--deadline-ms): not fully scanned\n",
+				file, deadline_ms);
+		} else if (rc < 0) {
 			fprintf(stderr, "sluice-scan: %s: scan failed: %s\n",
 				file, strerror(-rc));
 			status = 2;
@@ -245,6 +326,12 @@ int main(int argc, char **argv)
 		if ((v->cls != SCAN_CLEAN || v->nfindings_total > 0) &&
 		    status == 0)
 			status = 1;
+		if (edited != NULL && rc == 0 &&
+		    write_edited(edited, ctx, msg, len, v) < 0)
+			status = 2;
+		else if (edited != NULL && rc < 0)
+			fprintf(stderr, "sluice-scan: %s not written: the scan "
+				"did not finish\n", edited);
 		free(msg);
 	}
 	if (fflush(stdout) != 0) {
