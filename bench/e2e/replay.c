@@ -21,7 +21,10 @@
  * from the moment the last byte of the dot was written to the socket to
  * the moment the reply was complete), M, R or D (MAIL, RCPT or DATA was
  * refused with CODE) or C (the connection broke or timed out: CODE 0).
- * Then one summary line (G is 1 when it gave up, see below):
+ * Then one summary line: W seconds from the first connect to the last
+ * message's final reply (the QUITs after it do not count; their replies
+ * are awaited 5 seconds at most), U and S the run's user and system CPU
+ * seconds (not the loading), G 1 when it gave up (see below):
  *   # wall_s W user_s U sys_s S connects N connect_failures F gave_up G
  * Exit status 0 when the run finished (whatever the reply codes), 1 on a
  * usage or corpus error, 2 when it gave up after 20 connection failures
@@ -90,6 +93,8 @@ static struct sockaddr_in dst;
 static int ep;
 static long connects, connect_failures, fails_in_row;
 static int giving_up;
+static double t_last;            /* when the last message ended */
+static const double QUIT_WAIT = 5;  /* seconds for the reply to QUIT */
 
 static double now(void)
 {
@@ -97,6 +102,11 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double tv_diff(struct timeval a, struct timeval b)
+{
+	return (a.tv_sec - b.tv_sec) + (a.tv_usec - b.tv_usec) / 1e6;
 }
 
 static void die(const char *what)
@@ -232,7 +242,7 @@ static void send_out(struct session *s, const char *buf, size_t len, enum state 
 	s->out_len = len;
 	s->out_off = 0;
 	s->st = st;
-	s->deadline = now() + reply_timeout;
+	s->deadline = now() + (st == S_QUIT && QUIT_WAIT < reply_timeout ? QUIT_WAIT : reply_timeout);
 	flush(s);
 }
 
@@ -253,6 +263,7 @@ static void end_message(struct session *s, char stage, int code, double lat)
 	r->code = code;
 	r->lat = lat;
 	s->msg = -1;
+	t_last = now();
 }
 
 static int work_left(void)
@@ -522,6 +533,8 @@ int main(int argc, char **argv)
 	if (ep < 0)
 		die("epoll_create1 failed");
 
+	struct rusage ru0, ru;
+	getrusage(RUSAGE_SELF, &ru0);  /* the run's CPU time, not the loading */
 	double t0 = now();
 	if (limit > 0)
 		run_deadline = t0 + limit;
@@ -545,12 +558,11 @@ int main(int argc, char **argv)
 			last_sweep = t;
 			for (int i = 0; i < nsess; i++)
 				if (ss[i].fd >= 0 && t > ss[i].deadline)
-					close_session(&ss[i], 1);
+					close_session(&ss[i], ss[i].st != S_QUIT);
 		}
 	}
-	double wall = now() - t0;
+	double wall = (t_last > t0 ? t_last : now()) - t0;
 
-	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	for (long i = 0; i < nmsgs; i++) {
 		const struct record *r = &recs[i];
@@ -560,7 +572,7 @@ int main(int argc, char **argv)
 		       r->code, r->lat * 1e6);
 	}
 	printf("# wall_s %.6f user_s %.6f sys_s %.6f connects %ld connect_failures %ld gave_up %d\n",
-	       wall, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, connects, connect_failures, giving_up);
+	       wall, tv_diff(ru.ru_utime, ru0.ru_utime), tv_diff(ru.ru_stime, ru0.ru_stime), connects,
+	       connect_failures, giving_up);
 	return giving_up ? 2 : 0;
 }
