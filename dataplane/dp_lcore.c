@@ -317,6 +317,10 @@ static void idle_sleep(struct dp_lcore *lc, uint64_t now, uint64_t us,
 	}
 	if (lc->sh->ctl != NULL && lc->idx == 0)
 		us = next_ctl > now ? RTE_MIN(us, next_ctl - now) : 0;
+	/* A verdict (often a 250 behind a 2 ms group commit) is a reply a
+	 * client waits for: poll for it at the finest step. */
+	if (lc->smtp != NULL && dp_smtp_outstanding(lc->smtp) > 0)
+		us = RTE_MIN(us, (uint64_t)DP_SLEEP_MIN_US);
 	if (us == 0)
 		return;
 	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
@@ -340,11 +344,13 @@ int dp_lcore_run(void *arg)
 		int phase = __atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE);
 		if (unlikely(phase == DP_STOP))
 			break;
+		uint64_t now = dp_now_us();
 		if (unlikely(phase == DP_DRAIN && !lc->drained)) {
 			tcp_stack_drain(lc->tcp);
+			if (lc->smtp != NULL)  /* 421 4.3.2 to the sessions */
+				dp_smtp_drain(lc->smtp, now);
 			lc->drained = true;
 		}
-		uint64_t now = dp_now_us();
 		unsigned work = 0;
 		if (lc->smtp != NULL)  /* verdicts, session deadlines */
 			work += dp_smtp_poll(lc->smtp, now);

@@ -13,12 +13,15 @@
  *
  * Idle back-off (poll: adaptive): after DP_IDLE_POLLS empty turns the
  * loop sleeps, first DP_SLEEP_MIN_US, doubling up to the configured cap,
- * and never past the next TCP timer (tcp_stack_next_timer_us()); any
- * work resets it. poll: busy never sleeps.
+ * and never past the next TCP timer (tcp_stack_next_timer_us()), and
+ * not past DP_SLEEP_MIN_US while a message is out for its verdict (the
+ * client waits for that reply); any work resets it. poll: busy never
+ * sleeps.
  *
  * Shutdown (struct dp_shared.phase, written by the control callback on
- * lcore 0): DP_DRAIN makes every lcore call tcp_stack_drain() once and
- * carry on; DP_STOP ends the loops. The stacks are freed afterwards by
+ * lcore 0): DP_DRAIN makes every lcore call tcp_stack_drain() and
+ * dp_smtp_drain() (421 4.3.2 to its sessions) once and carry on; DP_STOP
+ * ends the loops. The stacks are freed afterwards by
  * dp_lcore_fini() on the main thread.
  *
  * Everything here but dp_lcore_snapshot() runs on the owning lcore (or on

@@ -8,10 +8,11 @@
  * neither names the lcores), sets up the port and one net lcore per
  * dataplane.net_lcores (the main lcore is net lcore 0), writes
  * <run_dir>/sluiced.pid and, every second, <run_dir>/sluiced.stats.json.
- * SIGTERM/SIGINT: stop accepting (tcp_stack_drain), let sessions finish
- * within dataplane.shutdown_deadline (a second signal cuts it short),
- * free the stacks, close the port, exit 0. Exit 2 on usage or
- * configuration errors, 1 on start-up failures.
+ * SIGTERM/SIGINT: stop accepting (tcp_stack_drain), tell the sessions
+ * 421 4.3.2 (between transactions at once, after the current one
+ * otherwise), let them finish within dataplane.shutdown_deadline (a
+ * second signal cuts it short), free the stacks, close the port, exit 0.
+ * Exit 2 on usage or configuration errors, 1 on start-up failures.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -43,6 +43,8 @@ struct dp_smtp {
 	struct spool_qid_gen qid;
 	struct conn *live, *free, *all;
 	unsigned out[DP_MAX_SCAN_LCORES];  /* messages out per scan lcore */
+	unsigned nout;                     /* their sum */
+	bool draining;
 	uint64_t now, next_tick;
 	struct dp_smtp_stats st;
 };
@@ -138,6 +140,7 @@ static int cb_message(void *ctx, const struct smtp_message *msg)
 		return -ENOBUFS;
 	}
 	sm->out[best]++;
+	sm->nout++;
 	k->msg_out = true;
 	sm->st.messages++;
 	return 0;
@@ -234,6 +237,8 @@ static int on_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 		sm->st.conns++;
 	else
 		sm->st.conns_refused++;
+	if (sm->draining)  /* accepted while shutting down: 421 at start */
+		smtp_session_drain(k->s, sm->now);
 	smtp_session_start(k->s, admit, sm->now);
 	return 0;
 }
@@ -281,6 +286,7 @@ static void verdict(struct dp_smtp *sm, struct dp_msg *d)
 {
 	struct conn *k = container_of(d, struct conn, d);
 	sm->out[d->scan]--;
+	sm->nout--;
 	k->msg_out = false;
 	if (d->code < 300)
 		sm->st.replies_2xx++;
@@ -325,6 +331,23 @@ unsigned dp_smtp_poll(struct dp_smtp *sm, uint64_t now)
 		}
 	}
 	return work;
+}
+
+void dp_smtp_drain(struct dp_smtp *sm, uint64_t now)
+{
+	struct conn *k, *next;
+	sm->now = now;
+	sm->draining = true;
+	for (k = sm->live; k != NULL; k = next) {
+		next = k->next;  /* closed is deferred, but be safe */
+		if (k->s != NULL)
+			smtp_session_drain(k->s, now);
+	}
+}
+
+unsigned dp_smtp_outstanding(const struct dp_smtp *sm)
+{
+	return sm->nout;
 }
 
 void dp_smtp_stats(struct dp_smtp *sm, struct dp_smtp_stats *out)

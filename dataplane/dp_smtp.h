@@ -52,6 +52,15 @@ struct dp_smtp *dp_smtp_create(unsigned idx, struct tcp_stack *tcp,
 /* Verdicts back from the scan lcores, deadlines. Returns work done. */
 unsigned dp_smtp_poll(struct dp_smtp *sm, uint64_t now_us);
 
+/* Shutdown (DP_DRAIN): smtp_session_drain() on every live session, and
+ * on every session accepted from now on (smtp/server.h: 421 4.3.2 now
+ * between transactions, after the current transaction otherwise). */
+void dp_smtp_drain(struct dp_smtp *sm, uint64_t now_us);
+
+/* Messages out for their verdicts (the loop's idle sleep stays short
+ * while there are any: a verdict is a reply someone waits for). */
+unsigned dp_smtp_outstanding(const struct dp_smtp *sm);
+
 void dp_smtp_stats(struct dp_smtp *sm, struct dp_smtp_stats *out);
 
 /* After the loop and after tcp_stack_free() (which closed every session):

@@ -10,7 +10,9 @@ Each check prints one PASS/FAIL line. The spool is read with sluice-spool
 import argparse
 import hashlib
 import json
+import os
 import re
+import signal
 import smtplib
 import socket
 import subprocess
@@ -301,9 +303,117 @@ def check_stats():
        f"{sum(x['rejected'] for x in sc)})")
 
 
+def quiet(s, secs):
+    """Nothing arrives on s within secs (True), or what did."""
+    s.settimeout(secs)
+    try:
+        got = s.recv(4096)
+        return got or b"<EOF>"
+    except socket.timeout:
+        return True
+    finally:
+        s.settimeout(30)
+
+
+def check_drain():
+    """SIGTERM while sessions are in every phase: idle between
+    transactions -> 421 4.3.2 at once; in the middle of a transaction's
+    commands -> 421 at the next command; inside DATA -> the message
+    finishes (250 only once spooled), then 421; new connections are
+    refused; the gateway then stops on its own. Runs last: it stops the
+    gateway."""
+    name = "gw-drain"
+    pid = int(open(A.pid_file).read())
+    conns = {}
+    for k in ("idle", "txn", "data"):
+        s = socket.create_connection((A.dst, 25), timeout=30)
+        conns[k] = (s, s.makefile("rb"))
+        expect(conns[k][1], [220])
+        s.sendall(b"EHLO drain.example.org\r\n")
+        expect(conns[k][1], [250])
+    s, f = conns["idle"]
+    msg = b"Subject: before drain\r\n\r\nx\r\n.\r\n"
+    s.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+              b"DATA\r\n")
+    expect(f, [250, 250, 354])
+    s.sendall(msg)
+    expect(f, [250])
+    s, f = conns["txn"]
+    s.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n")
+    expect(f, [250, 250])
+    s, f = conns["data"]
+    s.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+              b"DATA\r\n")
+    expect(f, [250, 250, 354])
+    s.sendall(b"Subject: drain-in-data\r\n\r\nfirst half\r\n")
+    time.sleep(0.2)
+
+    os.kill(pid, signal.SIGTERM)
+    s, f = conns["idle"]
+    s.settimeout(5)
+    try:
+        r = expect(f, [421])[0]
+    except Exception as e:  # noqa: BLE001
+        return fail(name, f"idle session: {e}")
+    if not r.startswith(b"421 4.3.2 ") or b"shutting down" not in r:
+        return fail(name, f"idle session got {r!r}")
+    if f.readline() != b"":
+        return fail(name, "idle session not closed after its 421")
+    s, f = conns["txn"]
+    q = quiet(s, 0.5)
+    if q is not True:
+        return fail(name, f"session inside a transaction got {q!r} before "
+                    f"its next command")
+    s.sendall(b"RCPT TO:<c@example.net>\r\n")
+    try:
+        r2 = expect(f, [421])[0]
+    except Exception as e:  # noqa: BLE001
+        return fail(name, f"session inside a transaction: {e}")
+    try:
+        c = socket.create_connection((A.dst, 25), timeout=5)
+        c.settimeout(3)
+        got = c.recv(100)
+        c.close()
+        if got:
+            return fail(name, f"a new connection while draining got {got!r}")
+    except OSError:
+        pass  # refused (RST) as it should be
+    s, f = conns["data"]
+    q = quiet(s, 0.3)
+    if q is not True:
+        return fail(name, f"session in DATA got {q!r} before its end")
+    s.sendall(b"second half\r\n.\r\n")
+    try:
+        r3 = expect(f, [250, 421])
+    except Exception as e:  # noqa: BLE001
+        return fail(name, f"session in DATA: {e}")
+    m = QID.search(r3[0])
+    if not m:
+        return fail(name, f"no queue id in {r3[0]!r}")
+    qid = m.group(1).decode()
+    if b"second half" not in spool_export(qid):
+        return fail(name, f"{qid} is not in the spool")
+    for s, f in conns.values():
+        f.close()  # the socket closes with its last file object
+        s.close()
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        return fail(name, "sluiced still running 10 s after the sessions "
+                    "ended")
+    ok(name, f"idle: {r.decode()}; mid-transaction: nothing until RCPT, "
+       f"then {r2.decode()[:9]}; new connection refused; in DATA: "
+       f"{r3[0].decode()} (spooled), then 421; sluiced stopped")
+
+
 CHECKS = {"clean": check_clean, "eicar": check_eicar,
           "pipelined": check_pipelined, "load": check_load,
           "abort": check_abort, "stats": check_stats}
+LATER = {"drain": check_drain}  # only when named
 
 
 def main():
@@ -314,11 +424,12 @@ def main():
     p.add_argument("--spool", required=True)
     p.add_argument("--samples", required=True)
     p.add_argument("--stats")
+    p.add_argument("--pid-file")
     p.add_argument("checks", nargs="*")
     A = p.parse_args()
     for c in A.checks or list(CHECKS):
         try:
-            CHECKS[c]()
+            {**CHECKS, **LATER}[c]()
         except Exception as e:  # noqa: BLE001
             fail(f"gw-{c}", f"{type(e).__name__}: {e}")
 
