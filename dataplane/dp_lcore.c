@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <urcu-qsbr.h>
 
 /* Impairment stage buffers: copies from the lcore's pool. */
 static void *im_copy(void *env, void *frame)
@@ -325,7 +326,9 @@ static void idle_sleep(struct dp_lcore *lc, uint64_t now, uint64_t us,
 		return;
 	struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
 			      .tv_nsec = (long)(us % 1000000u) * 1000};
+	rcu_thread_offline();  /* a reload need not wait for our sleep */
 	nanosleep(&ts, NULL);
+	rcu_thread_online();
 	lc->st.idle_sleeps++;
 	lc->st.idle_sleep_us += us;
 }
@@ -340,6 +343,9 @@ int dp_lcore_run(void *arg)
 	/* Short sleeps mean short sleeps (default slack is 50 us). */
 	if (sh->poll == DP_POLL_ADAPTIVE)
 		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	/* A QSBR reader of the rule generation (dp_rules.h: the sessions'
+	 * rcpt_route callback reads its routes during the turn). */
+	rcu_register_thread();
 	for (;;) {
 		int phase = __atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE);
 		if (unlikely(phase == DP_STOP))
@@ -360,6 +366,7 @@ int dp_lcore_run(void *arg)
 		net_stack_advance(lc->net, now);
 		tcp_stack_advance(lc->tcp, now);
 		dp_txq_flush(&lc->env.txq);
+		rcu_quiescent_state();
 		lc->st.loops++;
 		if (unlikely(now >= next_snap)) {
 			publish(lc, now);
@@ -382,5 +389,6 @@ int dp_lcore_run(void *arg)
 	}
 	dp_txq_flush(&lc->env.txq);
 	publish(lc, dp_now_us());
+	rcu_unregister_thread();
 	return 0;
 }

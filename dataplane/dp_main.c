@@ -12,6 +12,8 @@
  * 421 4.3.2 (between transactions at once, after the current one
  * otherwise), let them finish within dataplane.shutdown_deadline (a
  * second signal cuts it short), free the stacks, close the port, exit 0.
+ * SIGHUP: re-read FILE's content sections and swap the rule generation
+ * (dp_rules.h); a broken file is logged and the running rules stay.
  * Exit 2 on usage or configuration errors, 1 on start-up failures.
  */
 #include <errno.h>
@@ -38,6 +40,7 @@
 #include "dataplane/dp_lcore.h"
 #include "dataplane/dp_pkt.h"
 #include "dataplane/dp_port.h"
+#include "dataplane/dp_rules.h"
 #include "dataplane/dp_scan.h"
 #include "dataplane/dp_smtp.h"
 #include "dataplane/dp_stats.h"
@@ -65,8 +68,7 @@ struct app {
 	struct smtp_config smtp;
 	bool smtp_loaded;
 	struct spool_config spool;
-	struct scan_config *scfg;
-	struct scan_engine *engine;
+	struct dp_reloader *reloader;
 	struct spool_writer *writer;
 	struct dp_scan_shared scan;
 	uint64_t start_us, next_stats_us, deadline_us;
@@ -83,6 +85,11 @@ static void logf_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+static void log_line(const char *line)
+{
+	logf_("%s", line);
 }
 
 static void sig_diag(void *ctx, const char *file, unsigned line,
@@ -300,6 +307,11 @@ int main(int argc, char **argv)
 	int eal_argc = 0, rc, status = 1;
 	bool eal_up = false, pid_written = false;
 
+	/* Before any thread exists: only the reloader takes SIGHUP. */
+	if ((rc = dp_rules_block_sighup()) < 0) {
+		logf_("cannot block SIGHUP: %s", strerror(-rc));
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			extra = i + 1;
@@ -345,19 +357,23 @@ int main(int argc, char **argv)
 	if (a->gw) {
 		if ((rc = smtp_config_load(doc, &a->smtp, err, sizeof err)) < 0 ||
 		    (a->smtp_loaded = true,
-		     rc = spool_config_load(doc, &a->spool, err, sizeof err)) < 0 ||
-		    (rc = scan_config_from_conf(doc, &a->scfg, err,
-						sizeof err)) < 0) {
+		     rc = spool_config_load(doc, &a->spool, err, sizeof err)) < 0) {
 			logf_("%s", err);
 			status = 2;
 			goto out;
 		}
-		if ((rc = scan_engine_create(a->scfg, NULL, sig_diag, NULL,
-					     &a->engine, err, sizeof err)) < 0) {
-			logf_("%s: the scan engine: %s", cfile, err);
+		/* Rule generation 1; SIGHUP builds the next ones. */
+		if ((rc = dp_rules_build(doc, cfg->scan_lcores, 1, sig_diag,
+					 NULL, &a->scan.rules, err,
+					 sizeof err)) < 0) {
+			logf_("%s: the scan rules: %s", cfile, err);
 			status = 2;
 			goto out;
 		}
+		const struct dp_rules *g = a->scan.rules;
+		logf_("rules: generation 1: %u content rules, %u spam keywords,"
+		      " %u database rules (%s)", g->ncontent, g->nspam, g->ndb,
+		      g->from_cache ? "from the rule cache" : "compiled");
 	}
 	if (argc - extra + (int)cfg->neal > DP_MAX_EAL_ARGS + 60) {
 		logf_("too many EAL arguments");
@@ -376,6 +392,14 @@ int main(int argc, char **argv)
 			logf_("the spool %s: %s; check spool.dir in %s (it must"
 			      " be writable, and no other sluiced may use it)",
 			      a->spool.dir, err, cfile);
+			goto out;
+		}
+		/* Its thread, like the writer's, is made before the EAL. */
+		if ((rc = dp_reloader_start(cfile, cfg->scan_lcores,
+					    &a->scan.rules, log_line, sig_diag,
+					    &a->reloader, err,
+					    sizeof err)) < 0) {
+			logf_("%s", err);
 			goto out;
 		}
 	}
@@ -517,7 +541,7 @@ int main(int argc, char **argv)
 		struct dp_scan_shared *sc = &a->scan;
 		sc->nnet = n;
 		sc->nscan = ns;
-		sc->engine = a->engine;
+		sc->reloader = a->reloader;
 		sc->spool = a->writer;
 		sc->compress_level = a->spool.compress_level;
 		sc->compress_above = a->spool.compress_above;
@@ -612,6 +636,9 @@ out:
 			dp_smtp_free(a->sh.lc[i]->smtp);
 			a->sh.lc[i]->smtp = NULL;
 		}
+	/* Every reader has unregistered: a reload in progress can finish. */
+	dp_reloader_stop(a->reloader);
+	a->reloader = NULL;
 	for (unsigned j = 0; j < DP_MAX_SCAN_LCORES; j++)
 		dp_scan_lcore_free(&a->scan, j);
 	a->sh.scan = NULL;
@@ -642,8 +669,8 @@ out:
 		rte_eal_cleanup();
 	for (int i = 0; i < eal_argc; i++)
 		free(eal_argv[i]);
-	scan_engine_free(a->engine);
-	scan_config_free(a->scfg);
+	dp_rules_free(a->scan.rules);
+	a->scan.rules = NULL;
 	if (a->smtp_loaded)
 		smtp_config_fini(&a->smtp);
 	conf_free(doc);

@@ -16,8 +16,10 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <urcu-qsbr.h>
 
 #include "dataplane/dp_lcore.h"
+#include "dataplane/dp_rules.h"
 #include "scan/scan.h"
 #include "spool/spool_rec.h"
 #include "spool/spool_writer.h"
@@ -35,7 +37,6 @@ struct slot {
 struct dp_scan_lcore {
 	struct dp_scan_shared *sh;
 	unsigned idx;
-	struct scan_ctx *ctx;
 	struct spool_enc *enc;
 	struct scan_verdict *v;
 	uint8_t *flat;
@@ -107,7 +108,6 @@ int dp_scan_lcore_create(struct dp_scan_shared *sh, unsigned idx,
 	sh->sl[idx] = sl;
 	sl->sh = sh;
 	sl->idx = idx;
-	sl->ctx = scan_ctx_create(sh->engine);
 	sl->enc = spool_enc_create(sh->compress_level,
 				   (size_t)sh->compress_above);
 	sl->v = malloc(sizeof *sl->v);
@@ -117,7 +117,7 @@ int dp_scan_lcore_create(struct dp_scan_shared *sh, unsigned idx,
 	sl->srcpt = calloc(nr, sizeof *sl->srcpt);
 	sl->lines = calloc(SCAN_MAX_FINDINGS + SCAN_MAX_EDITS,
 			   sizeof *sl->lines);
-	if (sl->ctx == NULL || sl->enc == NULL || sl->v == NULL ||
+	if (sl->enc == NULL || sl->v == NULL ||
 	    sl->flat == NULL || sl->rcpt == NULL || sl->srcpt == NULL ||
 	    sl->lines == NULL)
 		goto nomem;
@@ -136,7 +136,6 @@ void dp_scan_lcore_free(struct dp_scan_shared *sh, unsigned idx)
 		return;
 	for (unsigned i = 0; i < DP_SCAN_INFLIGHT; i++)
 		free(sl->slot[i].buf);
-	scan_ctx_free(sl->ctx);
 	spool_enc_free(sl->enc);
 	free(sl->v);
 	free(sl->flat);
@@ -192,8 +191,10 @@ static uint64_t wall_us(void)
 }
 
 /* Scan one message; reply now (reject, failure) or put it in flight. */
-static void process(struct dp_scan_lcore *sl, unsigned net, struct dp_msg *d)
+static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
+		    unsigned net, struct dp_msg *d)
 {
+	struct scan_ctx *ctx = g->ctx[sl->idx];
 	const struct smtp_message *m = d->msg;
 	const struct smtp_envelope *e = &m->env;
 	struct scan_verdict *v = sl->v;
@@ -219,7 +220,8 @@ static void process(struct dp_scan_lcore *sl, unsigned net, struct dp_msg *d)
 		.client_addr = e->client_addr, .helo = e->helo,
 	};
 	uint64_t t0 = dp_now_us();
-	int rc = scan_message(sl->ctx, sl->flat, (size_t)m->size, &env, NULL,
+	sl->st.rules_gen = g->gen;
+	int rc = scan_message(ctx, sl->flat, (size_t)m->size, &env, NULL,
 			      0, v);
 	sl->st.scan_us += dp_now_us() - t0;
 	if (rc < 0) {
@@ -360,7 +362,11 @@ int dp_scan_run(void *arg)
 	uint64_t sleep_us = DP_SLEEP_MIN_US;
 	unsigned idle = 0;
 
+	rcu_register_thread();
 	for (;;) {
+		/* This turn's rule generation; released at the quiescent
+		 * state below (a reload is picked up between messages). */
+		const struct dp_rules *g = rcu_dereference(sh->rules);
 		bool stop = __atomic_load_n(sh->phase, __ATOMIC_ACQUIRE) ==
 			    DP_STOP;
 		unsigned work = poll_inflight(sl);
@@ -377,11 +383,12 @@ int dp_scan_run(void *arg)
 				if (rte_ring_sc_dequeue(sh->req[net][sl->idx],
 							&d) != 0)
 					continue;
-				process(sl, net, d);
+				process(sl, g, net, d);
 				work++;
 			}
 			sl->rr++;
 		}
+		rcu_quiescent_state();
 		if (work != 0) {
 			idle = 0;
 			sleep_us = DP_SLEEP_MIN_US;
@@ -394,11 +401,14 @@ int dp_scan_run(void *arg)
 		uint64_t us = sl->ninflight > 0 ? DP_SLEEP_MIN_US : sleep_us;
 		struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
 				      .tv_nsec = (long)(us % 1000000u) * 1000};
+		rcu_thread_offline();
 		nanosleep(&ts, NULL);
+		rcu_thread_online();
 		sl->st.idle_sleeps++;
 		if (sl->ninflight == 0)
 			sleep_us = RTE_MIN(sleep_us * 2,
 					   (uint64_t)sh->sleep_max_us);
 	}
+	rcu_unregister_thread();
 	return 0;
 }

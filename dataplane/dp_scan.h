@@ -22,8 +22,13 @@
  * Buffers grow to the largest message seen and are reused: no allocation
  * per message once warm.
  *
- * The engine is built once at start; rule updates (RCU swap) are not
- * wired yet.
+ * Rules: sh->rules is the current generation (dp_rules.h), an RCU
+ * pointer. A scan lcore is a urcu-qsbr reader: each loop turn it takes
+ * rcu_dereference(sh->rules) and scans with that generation's engine and
+ * its own slot's scan_ctx, then calls rcu_quiescent_state(); it is
+ * offline while it sleeps. So a new generation is picked up between
+ * messages, with no allocation on the lcore (the builder made the
+ * contexts).
  */
 #ifndef SLUICE_DATAPLANE_DP_SCAN_H
 #define SLUICE_DATAPLANE_DP_SCAN_H
@@ -39,7 +44,8 @@
 #define DP_SCAN_RING 1024      /* per pair, each direction */
 #define DP_SCAN_INFLIGHT 16    /* spool records in flight per scan lcore */
 
-struct scan_engine;
+struct dp_rules;
+struct dp_reloader;
 struct spool_writer;
 
 /* One message out for its verdict. The net lcore fills msg (and owns the
@@ -58,6 +64,7 @@ struct dp_scan_stats {
 	uint64_t scan_fail, spool_fail, spool_busy;
 	uint64_t scan_us;          /* total time in scan_message */
 	uint64_t idle_sleeps;
+	uint64_t rules_gen;        /* the generation of the last message */
 };
 
 struct dp_scan_lcore;
@@ -67,7 +74,8 @@ struct dp_scan_shared {
 	struct rte_ring *req[DP_MAX_LCORES][DP_MAX_SCAN_LCORES];
 	struct rte_ring *rep[DP_MAX_LCORES][DP_MAX_SCAN_LCORES];
 	struct dp_scan_lcore *sl[DP_MAX_SCAN_LCORES];
-	const struct scan_engine *engine;
+	struct dp_rules *rules;    /* RCU: rcu_dereference() to read */
+	const struct dp_reloader *reloader;  /* NULL: none (statistics) */
 	struct spool_writer *spool;
 	int compress_level;
 	uint64_t compress_above;
@@ -83,14 +91,16 @@ int dp_scan_rings_create(struct dp_scan_shared *sh, char *err, size_t errsz);
 /* Free rings (their contents must have been taken with dp_scan_drain). */
 void dp_scan_rings_free(struct dp_scan_shared *sh);
 
-/* Set up scan lcore idx (buffers, scan_ctx, encoder). 0 or -ENOMEM. */
+/* Set up scan lcore idx (buffers, encoder; its scan_ctx is in each rule
+ * generation). 0 or -ENOMEM. */
 int dp_scan_lcore_create(struct dp_scan_shared *sh, unsigned idx,
 			 char *err, size_t errsz);
 void dp_scan_lcore_free(struct dp_scan_shared *sh, unsigned idx);
 
 /* The scan lcore loop (rte_lcore_function_t; arg: the shared state's
  * dp_scan_lcore). Runs until the phase is DP_STOP and nothing it
- * submitted to the spool is still in flight. */
+ * submitted to the spool is still in flight. Registers the lcore as a
+ * urcu-qsbr reader for its run. */
 int dp_scan_run(void *arg);
 
 /* Net lcore side. Hand d to scan lcore `scan` from net lcore `net`:

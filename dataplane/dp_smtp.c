@@ -11,7 +11,10 @@
 #include <time.h>
 
 #include <rte_common.h>
+#include <urcu-qsbr.h>
 
+#include "dataplane/dp_rules.h"
+#include "scan/policy.h"
 #include "smtp/limits.h"
 #include "smtp/server.h"
 #include "spool/spool_rec.h"
@@ -163,12 +166,31 @@ static bool cb_storage_ok(void *ctx)
 	return spool_writer_space_ok(k->sm->scan->spool);
 }
 
+/* The route scan_policy_select() would choose for (sender, this one
+ * recipient) under the current rule generation. Runs inside the loop
+ * turn (a QSBR read side); the session copies the name before the turn
+ * ends. */
+static const char *cb_rcpt_route(void *ctx, const char *mail_from,
+				 const char *rcpt)
+{
+	struct conn *k = ctx;
+	const struct dp_rules *g = rcu_dereference(k->sm->scan->rules);
+	const char *to[1] = {rcpt};
+	struct scan_envelope env = {
+		.mail_from = mail_from, .rcpt_to = to, .nrcpt = 1,
+	};
+	if (g == NULL)
+		return NULL;
+	return scan_route_name(scan_policy_select(g->cfg, &env));
+}
+
 static const struct smtp_callbacks callbacks = {
 	.send = cb_send,
 	.close = cb_close,
 	.message = cb_message,
 	.queue_id = cb_queue_id,
 	.storage_ok = cb_storage_ok,
+	.rcpt_route = cb_rcpt_route,
 };
 
 /* ---- the readable path ---- */

@@ -13,6 +13,8 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
+#include "dataplane/dp_rules.h"
+
 #define U(f, name, v) fprintf(f, "\"%s\":%" PRIu64, name, (uint64_t)(v))
 
 static void net_json(FILE *f, const struct net_stack_stats *s)
@@ -210,11 +212,24 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 		C(rejected); fputc(',', f); C(tempfail); fputc(',', f);
 		C(scan_fail); fputc(',', f); C(spool_fail); fputc(',', f);
 		C(spool_busy); fputc(',', f); C(scan_us); fputc(',', f);
-		C(idle_sleeps);
+		C(idle_sleeps); fputc(',', f); C(rules_gen);
 #undef C
 		fputc('}', f);
 	}
-	fputs("],\"total\":{", f);
+	fputc(']', f);
+	if (sh->scan != NULL && sh->scan->reloader != NULL) {
+		struct dp_reload_stats r;
+		dp_reloader_stats(sh->scan->reloader, &r);
+		fputs(",\"rules\":{", f);
+		U(f, "generation", r.gen); fputc(',', f);
+		U(f, "reloads", r.reloads); fputc(',', f);
+		U(f, "reload_failures", r.failures); fputc(',', f);
+		U(f, "content_rules", r.ncontent); fputc(',', f);
+		U(f, "spam_keywords", r.nspam); fputc(',', f);
+		U(f, "db_rules", r.ndb);
+		fputc('}', f);
+	}
+	fputs(",\"total\":{", f);
 	U(f, "mempool_in_use", in_use); fputc(',', f);
 	U(f, "nconns", conns); fputc(',', f);
 	U(f, "drops", drops);

@@ -269,6 +269,56 @@ def check_abort(n=20):
        f"still gets 250")
 
 
+def check_route():
+    """One policy route per transaction: from an internal sender, a
+    recipient in an internal domain (route incoming) then an external one
+    (route outgoing: 452 4.5.3, to be sent in a separate transaction); the
+    message goes with the first only, and the 452'd recipient goes through
+    in the next transaction. Needs the client in smtp.relay_networks (the
+    run script's config puts 198.18.0.2 there)."""
+    name = "gw-route"
+    try:
+        s = socket.create_connection((A.dst, 25), timeout=30)
+        f = s.makefile("rb")
+        expect(f, [220])
+        s.sendall(b"EHLO route.example.org\r\n")
+        expect(f, [250])
+        msg = b"Subject: one route\r\n\r\nx\r\n.\r\n"
+        s.sendall(b"MAIL FROM:<alice@example.net>\r\n"
+                  b"RCPT TO:<bob@example.net>\r\n"
+                  b"RCPT TO:<carol@example.org>\r\n"
+                  b"RCPT TO:<dave@example.net>\r\nDATA\r\n")
+        r = expect(f, [250, 250, 452, 250, 354])
+        s.sendall(msg)
+        q1 = expect(f, [250])[0]
+        s.sendall(b"MAIL FROM:<alice@example.net>\r\n"
+                  b"RCPT TO:<carol@example.org>\r\nDATA\r\n")
+        expect(f, [250, 250, 354])
+        s.sendall(msg)
+        q2 = expect(f, [250])[0]
+        s.sendall(b"QUIT\r\n")
+        expect(f, [221])
+        f.close()
+        s.close()
+    except Exception as e:  # noqa: BLE001
+        return fail(name, str(e))
+    if not r[2].startswith(b"452 4.5.3 Recipient in another policy route"):
+        return fail(name, f"the external recipient got {r[2]!r}")
+    recs = {x["queue_id"]: x for x in spool_list()}
+    a, b = (recs.get(QID.search(q).group(1).decode()) for q in (q1, q2))
+    if a is None or b is None:
+        return fail(name, "a message is missing from the spool")
+    if a["to"] != ["bob@example.net", "dave@example.net"] or \
+            a.get("route") != "incoming":
+        return fail(name, f"first message: to {a['to']} route "
+                    f"{a.get('route')!r}, want bob+dave, incoming")
+    if b["to"] != ["carol@example.org"] or b.get("route") != "outgoing":
+        return fail(name, f"second message: to {b['to']} route "
+                    f"{b.get('route')!r}, want carol, outgoing")
+    ok(name, f"{r[2].decode()}; spooled: bob+dave via route incoming, "
+       f"then carol via route outgoing")
+
+
 def check_stats():
     """No session, no message buffer left (smtp pool back to zero)."""
     name = "gw-stats"
@@ -301,6 +351,129 @@ def check_stats():
        f"{sum(c)} ({orph} for connections already gone), scan lcores {len(sc)} (accepted "
        f"{sum(x['accepted'] for x in sc)}, rejected "
        f"{sum(x['rejected'] for x in sc)})")
+
+
+def rules_stats(want_key, want_value, secs=120):
+    """Wait until the statistics file's "rules" object has want_key >=
+    want_value; returns the object (or the last one seen)."""
+    t0 = time.time()
+    r = {}
+    while time.time() < t0 + secs:
+        try:
+            r = json.load(open(A.stats)).get("rules", {})
+        except (ValueError, OSError):
+            r = r or {}
+        if r.get(want_key, 0) >= want_value:
+            return r
+        time.sleep(0.2)
+    return r
+
+
+MARKER_RULE = """content_rules:
+  - name: reload-marker
+    keyword: "reload-marker"
+    where: [subject]
+    class: block
+"""
+BROKEN_RULE = """content_rules:
+  - name: broken-rule
+    keyword: "x"
+    where: [nowhere]
+"""
+
+
+def marker_msg(n):
+    return (f"From: a@example.org\r\nTo: b@example.net\r\nSubject: "
+            f"reload-marker {n}\r\n\r\nbody\r\n").encode()
+
+
+def check_reload():
+    """SIGHUP with a changed content rule while sessions send mail: before
+    the reload a message with subject "reload-marker" is delivered, after
+    it rejected; no session sees an error or a dropped connection. Then a
+    broken configuration: the reload fails (logged), the rules stay, mail
+    keeps flowing."""
+    name = "gw-reload"
+    pid = int(open(A.pid_file).read())
+    conf = open(A.config).read()
+    if "\ncontent_rules:\n" not in conf:
+        return fail(name, f"{A.config} has no content_rules: section")
+    r0 = rules_stats("generation", 1, 10)
+    gen0, fail0 = r0.get("generation", 0), r0.get("reload_failures", 0)
+    code, r = send(marker_msg(0), "a@example.org", ["b@example.net"])
+    if code != 250:
+        return fail(name, f"before the reload the marker got {code} {r!r}")
+
+    stop = threading.Event()
+    errors, sent = [], [0]
+    lock = threading.Lock()
+
+    def worker(w):
+        try:
+            s = None
+            i = 0
+            while not stop.is_set():
+                if i % 50 == 0:  # under smtp.max_messages per connection
+                    if s is not None:
+                        s.quit()
+                    s = smtplib.SMTP(A.dst, 25, timeout=60)
+                    s.ehlo(f"reload{w}.example.org")
+                msg = (f"From: s{w}@example.org\r\nTo: r@example.net\r\n"
+                       f"Subject: during reload {w}-{i}\r\n\r\nx\r\n"
+                       ).encode()
+                code, r = send(msg, f"s{w}@example.org", ["r@example.net"], s)
+                with lock:
+                    sent[0] += 1
+                    if code != 250:
+                        errors.append(f"worker {w} message {i}: {code} {r!r}")
+                i += 1
+            s.quit()
+        except Exception as e:  # noqa: BLE001
+            with lock:
+                errors.append(f"worker {w}: {type(e).__name__}: {e}")
+
+    th = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in th:
+        t.start()
+    time.sleep(0.5)
+    with open(A.config, "w") as f:
+        f.write(conf.replace("\ncontent_rules:\n", "\n" + MARKER_RULE, 1))
+    os.kill(pid, signal.SIGHUP)
+    r1 = rules_stats("generation", gen0 + 1)
+    time.sleep(0.5)
+    # A broken file next: the reload fails, generation gen0 + 1 stays.
+    with open(A.config, "w") as f:
+        f.write(conf.replace("\ncontent_rules:\n", "\n" + MARKER_RULE[:-1] +
+                             "\n" + BROKEN_RULE.split("\n", 1)[1], 1))
+    os.kill(pid, signal.SIGHUP)
+    r2 = rules_stats("reload_failures", fail0 + 1)
+    time.sleep(0.5)
+    stop.set()
+    for t in th:
+        t.join()
+    with open(A.config, "w") as f:  # as after the good reload
+        f.write(conf.replace("\ncontent_rules:\n", "\n" + MARKER_RULE, 1))
+    if r1.get("generation", 0) != gen0 + 1:
+        return fail(name, f"no new generation after SIGHUP: {r1}")
+    if r2.get("reload_failures", 0) != fail0 + 1 or \
+            r2.get("generation") != gen0 + 1:
+        return fail(name, f"broken config: want one failure and generation "
+                    f"{gen0 + 1} kept, stats say {r2}")
+    if errors:
+        return fail(name, f"{len(errors)} of {sent[0]} messages during the "
+                    f"reloads failed, first: {errors[0]}")
+    code, r = send(marker_msg(1), "a@example.org", ["b@example.net"])
+    if code != 550 or b"reload-marker" not in r:
+        return fail(name, f"after the reload the marker got {code} {r!r}, "
+                    f"want 550 ... reload-marker")
+    code2, r2b = send(crlf(b"Subject: after\r\n\r\nfine\r\n"),
+                      "a@example.org", ["b@example.net"])
+    if code2 != 250:
+        return fail(name, f"a clean message after the reloads got {code2}")
+    ok(name, f"marker 250 before, {code} {r.decode()[:40]}... after "
+       f"generation {gen0}->{gen0 + 1} ({r1.get('content_rules')} content "
+       f"rules); broken file: reload failed, generation kept; {sent[0]} "
+       f"messages over 4 sessions during the reloads, all 250")
 
 
 def quiet(s, secs):
@@ -412,8 +585,9 @@ def check_drain():
 
 CHECKS = {"clean": check_clean, "eicar": check_eicar,
           "pipelined": check_pipelined, "load": check_load,
-          "abort": check_abort, "stats": check_stats}
-LATER = {"drain": check_drain}  # only when named
+          "abort": check_abort, "route": check_route,
+          "stats": check_stats}
+LATER = {"drain": check_drain, "reload": check_reload}  # only when named
 
 
 def main():
@@ -425,6 +599,7 @@ def main():
     p.add_argument("--samples", required=True)
     p.add_argument("--stats")
     p.add_argument("--pid-file")
+    p.add_argument("--config")
     p.add_argument("checks", nargs="*")
     A = p.parse_args()
     for c in A.checks or list(CHECKS):
