@@ -14,6 +14,7 @@
  * AVX2 step stores 32 bytes (24 useful) and runs only while >= 48 input
  * bytes remain, i.e. with >= 36 bytes of room.
  */
+#include "scan/deadline.h"
 #include "scan/decode.h"
 
 #include <string.h>
@@ -193,9 +194,15 @@ static size_t b64_run(const uint8_t *in, size_t n, uint8_t *out,
 	int padded = 0;   /* saw padding; data after it is bad_padding */
 	size_t garbage = 0;
 	int bad_padding = 0;
+	const uint8_t *check = p; /* next scan_deadline_check() */
 
 	(void)simd;
 	for (;;) {
+		if (p >= check && p < end) {
+			if (scan_deadline_check())
+				break; /* the pipeline drops the result */
+			check = (size_t)(end - p) > SCAN_DEADLINE_STRIDE ? p + SCAN_DEADLINE_STRIDE : end;
+		}
 		if (q == 0 && !padded) {
 			size_t k;
 			do {

@@ -1,5 +1,6 @@
 /* scan/html.c - see html.h. */
 #include "scan/html.h"
+#include "scan/deadline.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -872,8 +873,13 @@ static int render(const uint8_t *in, size_t n, struct scan_arena *a,
 	c.out = scan_arena_alloc(a, n + 1);
 	if (c.out == NULL)
 		return -ENOMEM;
-	size_t i = 0;
+	size_t i = 0, check = SCAN_DEADLINE_STRIDE;
 	while (i < n) {
+		if (i >= check) {
+			if (scan_deadline_check())
+				break; /* the pipeline drops the result */
+			check = i + SCAN_DEADLINE_STRIDE;
+		}
 		uint8_t ch = in[i];
 		if (ch == '<') {
 			i = markup(&c, i);

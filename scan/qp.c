@@ -14,6 +14,7 @@
  * the last escape, soft break or line break, so "=20" and whitespace
  * before a soft break survive.
  */
+#include "scan/deadline.h"
 #include "scan/decode.h"
 
 #include <string.h>
@@ -55,8 +56,14 @@ size_t scan_qp_decode(const uint8_t *in, size_t n, uint8_t *out,
 	const uint8_t *p = in, *end = in + n;
 	uint8_t *o = out, *keep = out;
 	size_t garbage = 0;
+	const uint8_t *check = p; /* next scan_deadline_check() */
 
 	while (p < end) {
+		if (p >= check) {
+			if (scan_deadline_check())
+				break; /* the pipeline drops the result */
+			check = (size_t)(end - p) > SCAN_DEADLINE_STRIDE ? p + SCAN_DEADLINE_STRIDE : end;
+		}
 		while (end - p >= 8) {
 			uint64_t x;
 			memcpy(&x, p, 8);

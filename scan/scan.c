@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "scan/charset.h"
+#include "scan/deadline.h"
 #include "scan/policy.h"
 #include "scan/scan_int.h"
 
@@ -150,6 +151,8 @@ void scan_ctx_free(struct scan_ctx *c)
 	scan_charset_thread_fini(); /* contexts are per thread */
 	free(c);
 }
+
+_Thread_local uint64_t scan_deadline_ns;
 
 void scan_ctx_set_deadline(struct scan_ctx *c, uint64_t deadline_ns)
 {
@@ -329,6 +332,7 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	c->nembedded = 0;
 	c->subject = NULL;
 	c->timed_out = 0;
+	scan_deadline_ns = c->deadline_ns; /* for the loops, see deadline.h */
 	int rc = 0;
 
 	struct mime_message m;
@@ -365,8 +369,10 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	rc = scan_tree(c, &m);
 	if (rc == -ENOMEM)
 		rc = 0; /* a limit finding has been recorded; policy decides */
-	if (rc == 0 && c->timed_out)
-		rc = -ETIME; /* a loop saw it but returned short, not -ETIME */
+	/* A decoder or the HTML reader that stopped short returns what it
+	 * had, not -ETIME: whatever passed the deadline, the scan is cut. */
+	if (rc == 0 && pipe_time_up(c))
+		rc = -ETIME;
 	if (rc == -ETIME) {
 		scan_verdict_add(v, SCAN_F_LIMIT, -1, SCAN_TIME_FINDING,
 				 "the scan did not finish within its time "
@@ -396,6 +402,7 @@ policy:;
 	keep_reported_findings(v, scan_config_limits(c->e->cfg)->findings);
 	if (rc == -ETIME)
 		mark_timed_out(v);
+	scan_deadline_ns = 0;
 	v->scan_us = now_us() - t0;
 	return rc;
 }

@@ -986,6 +986,11 @@ static void test_deadline_hostile(void)
 			       "\r\n", "--a\r\n"},
 		{"uu-begins", "\r\n", "begin 644 x\r\n"},
 		{"plain text", "\r\n", "free money and more text "},
+		{"latin-1 text", "Content-Type: text/plain; charset=iso-8859-1"
+				 "\r\n\r\n", "caf\xe9 au lait "},
+		{"uu-one-line", "\r\nbegin 644 x\r\n", "M"},
+		{"encoded-words", "X-Long: ", "=?utf-8?q?a?= "},
+		{"folding", "X-Fold: a\r\n", " b\r\n"},
 	};
 	size_t target = 8u << 20;
 	char *m = malloc(target + 256);
