@@ -216,6 +216,69 @@ static void build_lha(struct out *o, const struct ent *e, size_t ne)
 	out_put(o, "", 1); /* end marker */
 }
 
+/* 7z whose one folder is AES-256 encrypted (libarchive cannot write
+ * that): the member list in a plain header (encrypted data), or the
+ * header itself packed through AES (encrypted listing). */
+static void put_7z_aes_folder(struct out *o, size_t packed, size_t unpacked)
+{
+	static const uint8_t aes_props[18] = {
+		0x13 | 0x40, 0x0F, /* 2^19 rounds, 16-byte IV, no salt */
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	uint8_t x;
+	out_put(o, "\x06\x00\x01\x09", 4); /* PackInfo: pos 0, 1 stream */
+	x = (uint8_t)packed;
+	out_put(o, &x, 1);
+	out_put(o, "\x00", 1);
+	out_put(o, "\x07\x0B\x01\x00", 4); /* UnpackInfo: 1 folder */
+	out_put(o, "\x01\x24\x06\xF1\x07\x01\x12", 7); /* AES coder */
+	out_put(o, aes_props, sizeof(aes_props));
+	out_put(o, "\x0C", 1);
+	x = (uint8_t)unpacked;
+	out_put(o, &x, 1);
+	out_put(o, "\x00", 1);
+}
+
+static void build_7z_aes(struct out *o, int encrypted_header)
+{
+	uint8_t packed[64];
+	for (size_t i = 0; i < sizeof(packed); i++)
+		packed[i] = (uint8_t)rnd();
+	struct out h = {0};
+	if (encrypted_header) {
+		out_put(&h, "\x17", 1); /* EncodedHeader: streams info */
+		put_7z_aes_folder(&h, sizeof(packed), 60);
+		out_put(&h, "\x00", 1);
+	} else {
+		out_put(&h, "\x01\x04", 2); /* Header, MainStreamsInfo */
+		put_7z_aes_folder(&h, sizeof(packed), 60);
+		out_put(&h, "\x08\x00", 2); /* SubStreamsInfo: 1 each */
+		out_put(&h, "\x00", 1);
+		/* FilesInfo: one file, its name in UTF-16LE */
+		static const char name[] = "a.exe";
+		uint8_t nb[2 * sizeof(name) + 1];
+		nb[0] = 0; /* not external */
+		for (size_t i = 0; i < sizeof(name); i++) {
+			nb[1 + 2 * i] = (uint8_t)name[i];
+			nb[2 + 2 * i] = 0;
+		}
+		out_put(&h, "\x05\x01\x11", 3);
+		uint8_t x = (uint8_t)sizeof(nb);
+		out_put(&h, &x, 1);
+		out_put(&h, nb, sizeof(nb));
+		out_put(&h, "\x00\x00", 2);
+	}
+	memset(o, 0, sizeof(*o));
+	uint8_t sig[32] = {'7', 'z', 0xBC, 0xAF, 0x27, 0x1C, 0, 4};
+	set_le(sig + 12, sizeof(packed), 8); /* next header offset */
+	set_le(sig + 20, h.n, 8);
+	set_le(sig + 28, crc32_le(h.p, h.n), 4);
+	set_le(sig + 8, crc32_le(sig + 12, 20), 4);
+	out_put(o, sig, 32);
+	out_put(o, packed, sizeof(packed));
+	out_put(o, h.p, h.n);
+	out_free(&h);
+}
+
 /* --- walking -------------------------------------------------------------- */
 
 #define MAXD 52
@@ -829,6 +892,29 @@ static void test_encrypted(void)
 	}
 }
 
+static void test_encrypted_7z(void)
+{
+	struct out o;
+	build_7z_aes(&o, 0);
+	struct scan_arc_budget b = budget();
+	struct listing l;
+	list_layer(o.p, o.n, &b, &l);
+	CHECK_MSG(l.open_rc == 0 && l.n == 1, "7z: rc %d n %u ev %s",
+		  l.open_rc, l.n, scan_arc_event_name(l.end_ev));
+	CHECK(l.n < 1 || (l.flags[0] & SCAN_ARC_M_ENCRYPTED));
+	CHECK(l.n < 1 || l.ev[0] == SCAN_ARC_EV_ENC_MEMBER);
+	CHECK(l.n < 1 || strcmp(l.path[0], "a.exe") == 0);
+	listing_free(&l);
+	out_free(&o);
+
+	build_7z_aes(&o, 1);
+	b = budget();
+	list_layer(o.p, o.n, &b, &l);
+	CHECK_EQ_INT(l.open_rc, -ECANCELED);
+	CHECK_EQ_INT(l.end_ev, SCAN_ARC_EV_ENC_ARCHIVE);
+	out_free(&o);
+}
+
 /* Truncation at every length and flipped bytes: never a crash, a leak or
  * a hang; damage is an event; a cut inside a member keeps the prefix. */
 static void test_corrupt(void)
@@ -1132,6 +1218,7 @@ int main(void)
 	RUN(test_recursive_bomb);
 	RUN(test_overlap_bomb);
 	RUN(test_encrypted);
+	RUN(test_encrypted_7z);
 	RUN(test_corrupt);
 	RUN(test_sanitise);
 	RUN(test_limits);
