@@ -17,7 +17,9 @@
  * when the writer is running. Scanning reads through a 64 KiB buffer: its
  * memory does not depend on the data.
  *
- * Reports go to a callback as (file, offset, text); NULL ignores them.
+ * Reports go to a callback as (file, offset, text): file is the path of
+ * the file concerned (the spool directory for what concerns no one file),
+ * never NULL; a NULL callback ignores them.
  *
  * Thread-safety: a spool_reader is immutable after open; read it from any
  * number of threads. Several readers may run beside a live writer.

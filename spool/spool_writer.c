@@ -298,7 +298,7 @@ static void note_aborted(struct spool_writer *w, struct spool_req **b,
 static void write_batch(struct spool_writer *w, struct spool_req **b,
 			size_t n, size_t bytes)
 {
-	char err[300];
+	char err[300], path[4096];
 	int rc = 0;
 	size_t pre = w->abort_len;
 	bytes += pre;
@@ -325,22 +325,24 @@ static void write_batch(struct spool_writer *w, struct spool_req **b,
 			b[i]->off = off;
 			off += b[i]->len;
 		}
+		/* Reports name the file and where the batch began. */
+		spool_file_path(path, sizeof path, w->dir, "seg", w->seg);
 		rc = write_all(w, w->iov, (int)k);
 		if (rc < 0) {
-			wreport(w, NULL, 0, "segment %016" PRIx64 ": write "
-				"failed (%s): %zu records get an error; "
-				"continuing in a new segment", w->seg,
+			wreport(w, path, w->seg_size, "segment %016" PRIx64
+				": write failed (%s): %zu records get an "
+				"error; continuing in a new segment", w->seg,
 				strerror(-rc), n);
 		} else {
 			rc = w->ops->fdatasync(w->ops_ctx, w->fd);
 			atomic_fetch_add_explicit(&w->n_fsyncs, 1,
 						  memory_order_relaxed);
 			if (rc < 0)
-				wreport(w, NULL, 0, "segment %016" PRIx64
-					": fdatasync failed (%s): %zu records "
-					"get an error; the file is not written "
-					"again, continuing in a new segment",
-					w->seg, strerror(-rc), n);
+				wreport(w, path, w->seg_size, "segment %016"
+					PRIx64 ": fdatasync failed (%s): %zu "
+					"records get an error; the file is not "
+					"written again, continuing in a new "
+					"segment", w->seg, strerror(-rc), n);
 		}
 		if (rc < 0) {
 			drop_segment(w);

@@ -467,6 +467,67 @@ static void test_write_error(void)
 	su_rmdir(dir);
 }
 
+/* Every I/O error report names the segment file and the offset where
+ * the failed batch began (sluiced logs "spool: FILE at offset N: ..."; a
+ * NULL file printed as "(null)"). */
+struct io_reports {
+	int n;
+	bool null_file;
+	char file[2][4096];
+	uint64_t off[2];
+};
+
+static void on_io_report(void *arg, const char *file, uint64_t off,
+			 const char *what)
+{
+	struct io_reports *r = arg;
+	if (file == NULL) {
+		r->null_file = true;
+		return;
+	}
+	if (strstr(what, "failed") == NULL || r->n >= 2)
+		return;
+	snprintf(r->file[r->n], sizeof r->file[0], "%s", file);
+	r->off[r->n++] = off;
+}
+
+static void test_error_reports_name_the_segment(void)
+{
+	char *dir = su_tmpdir();
+	struct fault f;
+	struct spool_req r;
+	struct io_reports rep = {0};
+	char err[300], want[4096];
+	init_fault(&f);
+	struct spool_writer_config c = {.dir = dir, .ops = &ops, .ops_ctx = &f,
+					.report = on_io_report,
+					.report_arg = &rep};
+	struct spool_writer *w = NULL;
+	CHECK_EQ_INT(spool_writer_start(&c, &w, err, sizeof err), 0);
+	if (w == NULL)
+		return;
+	CHECK_EQ_INT(put_one(w, 1, &r), 0);
+	uint64_t s1 = r.seg;
+	off_t end1 = file_size(dir, s1);
+	f.fail_fsync = 1;
+	CHECK_EQ_INT(put_one(w, 2, &r), -EIO);
+	f.fail_write = 1;
+	f.fail_write_errno = EIO;
+	CHECK_EQ_INT(put_one(w, 3, &r), -EIO);
+	uint64_t s2 = r.seg;
+	spool_writer_stop(w);
+	CHECK(!rep.null_file);
+	CHECK_EQ_INT(rep.n, 2);
+	spool_file_path(want, sizeof want, dir, "seg", s1);
+	CHECK_EQ_STR(rep.file[0], want);
+	CHECK(rep.off[0] == (uint64_t)end1);
+	CHECK(s2 > s1);
+	spool_file_path(want, sizeof want, dir, "seg", s2);
+	CHECK_EQ_STR(rep.file[1], want);
+	CHECK(rep.off[1] == 0);
+	su_rmdir(dir);
+}
+
 static void test_rotation(void)
 {
 	char *dir = su_tmpdir();
@@ -759,6 +820,7 @@ int main(void)
 	RUN(test_fsync_failure);
 	RUN(test_short_writes);
 	RUN(test_write_error);
+	RUN(test_error_reports_name_the_segment);
 	RUN(test_rotation);
 	RUN(test_space_floor);
 	RUN(test_queue_full_and_lock);
