@@ -711,11 +711,18 @@ static int buf_room(struct scan_arc_buf *buf, size_t len, uint64_t limit)
 	return 0;
 }
 
+/* Reading a member's data failed: encrypted (the error says so; the
+ * archive-wide flag is not enough, it may be another member), else
+ * corrupt with the prefix read so far. */
 static int entry_error(struct scan_arc *w, struct scan_arc_member *m,
 		       struct scan_arc_event *ev, int rc)
 {
-	if (failed_on_encryption(w->a)) {
+	const char *s = archive_error_string(w->a);
+	if (s != NULL && (strstr(s, "ncrypt") != NULL ||
+			  strstr(s, "assphrase") != NULL)) {
 		m->flags |= SCAN_ARC_M_ENCRYPTED;
+		m->data = NULL;
+		m->len = 0; /* ciphertext is not the member */
 		ev_set(w->b, ev, SCAN_ARC_EV_ENC_MEMBER,
 		       "'%s' is encrypted (%s): %s", m->path, w->fmt,
 		       arc_err(w->a));
