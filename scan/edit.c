@@ -28,6 +28,7 @@ _Static_assert(SCAN_MAX_EDITS <= 16, "edit_mask is a uint16_t bit set");
 				  part's filename (header lines < 998) */
 #define QP_LINE 75              /* encoded characters per line, + "=" */
 #define EW_CHUNK 45             /* bytes per RFC 2047 encoded word */
+#define SUBJECT_LINE_MAX 998    /* RFC 5322 2.1.1 */
 
 int scan_edit_changes_message(const struct scan_verdict *v)
 {
@@ -435,6 +436,7 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 			size_t j = colon;
 			while (j < next && (e->msg[j] == ' ' || e->msg[j] == '\t'))
 				j++;
+			size_t line_out = e->out->len;
 			put(e, e->msg + ls, colon - ls);
 			puts_(e, " ");
 			size_t mark = e->out->len;
@@ -442,9 +444,14 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 				e->out->len = mark - 1;
 				put(e, e->msg + colon, next - colon);
 			} else {
+				/* Fold rather than make the line longer than
+				 * RFC 5322's 998: "tag CRLF SP value" unfolds
+				 * to "tag SP value". */
+				int fold = e->out->len - line_out + (next - j) >
+					   SUBJECT_LINE_MAX;
 				if (j < next && e->msg[j] != '\r' &&
 				    e->msg[j] != '\n')
-					puts_(e, " ");
+					puts_(e, fold ? "\r\n " : " ");
 				put(e, e->msg + j, next - j);
 			}
 		} else {
