@@ -416,11 +416,12 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 			h = &p->headers[k++];
 		int cont = h == NULL && (e->msg[ls] == ' ' || e->msg[ls] == '\t');
 		if (leading) {
+			/* (a continuation line stays with the line before
+			 * it, which was leading: never put a field of ours
+			 * above a line that would then continue it) */
 			int keep_leading =
 				(first && h == NULL && !cont) || /* From line */
-				(h != NULL && name_is(h, "received")) ||
-				(cont && !drop && k > 0 &&
-				 name_is(&p->headers[k - 1], "received"));
+				(h != NULL && name_is(h, "received")) || cont;
 			if (!keep_leading) {
 				put_inserted(e, subject != NULL);
 				leading = 0;
@@ -462,9 +463,12 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 	}
 	e->pos = he;
 	int at_eol = he == hs || e->msg[he - 1] == '\n';
+	/* The block ends without a line end (the message ends there): end
+	 * the last line before writing more (a lone CR gets its LF). */
+	const char *eol = he > hs && e->msg[he - 1] == '\r' ? "\n" : "\r\n";
 	if (leading) {
 		if (!at_eol)
-			puts_(e, "\r\n");
+			puts_(e, eol);
 		at_eol = 1;
 		size_t before = e->out->len;
 		put_inserted(e, subject != NULL);
@@ -477,7 +481,7 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 	}
 	if (hx->drop_content) {
 		if (!at_eol)
-			puts_(e, "\r\n");
+			puts_(e, eol);
 		put_notice_headers(e, p, hx->top && !hx->mime_version);
 	}
 }

@@ -281,6 +281,53 @@ static void test_tag_idempotent(void)
 		     "Subject: =?utf-8?q?=5BSPAM=5D_offer?=\r\n") != NULL);
 }
 
+static void test_tag_long_subject_folds(void)
+{
+	char m[2048], want[1100];
+	memset(want, 'w', 990); /* "Subject: [SPAM] " + 990: over 998 */
+	want[990] = '\0';
+	snprintf(m, sizeof(m), "From: a@example.org\r\nTo: b@example.net\r\n"
+		 "Subject: %s\r\n\r\nfree money\r\n", want);
+	CHECK_EQ_INT(scan_and_edit(m, strlen(m)), 0);
+	const char *h = header_block(&eb);
+	char line[1200];
+	snprintf(line, sizeof(line), "Subject: [SPAM]\r\n %s\r\n", want);
+	CHECK(strstr(h, line) != NULL);
+	for (const char *p = h, *q; (q = strstr(p, "\r\n")) != NULL; p = q + 2)
+		CHECK(q - p <= 998);
+	CHECK_EQ_INT(rescan(), 0); /* the decoded subject starts with it */
+	size_t n = eb.len;
+	char *copy = malloc(n);
+	memcpy(copy, eb.buf, n);
+	CHECK_EQ_INT(scan_and_edit(copy, n), 0);
+	CHECK_EQ_INT(count_str(eb.buf, eb.len, "[SPAM]"), 1);
+	free(copy);
+}
+
+static void test_mbox_from_line(void)
+{
+	/* fields go after the From line, and never above a continuation
+	 * line (it would continue our field) */
+	const char *m = "From someone Mon Nov 23 10:00:00 2026\r\n"
+			" orphan continuation\r\n"
+			"Subject: free money\r\n\r\nfree money\r\n";
+	CHECK_EQ_INT(scan_and_edit(m, strlen(m)), 0);
+	const char *h = header_block(&eb);
+	CHECK_MSG(strncmp(h, "From someone Mon Nov 23 10:00:00 2026\r\n"
+			     " orphan continuation\r\nX-Spam: yes", 72) == 0,
+		  "%s", h);
+	/* a message ending in a lone CR inside its leading Received: block:
+	 * the added field goes after it, on a line of its own */
+	const char *m2 = "Received: from x by y\r";
+	CHECK_EQ_INT(scan_message(ctx, (const uint8_t *)m2, strlen(m2), NULL,
+				  NULL, 0, &v), 0);
+	scan_verdict_edit(&v, SCAN_EDIT_ADD_HEADER, -1, "X-A: b");
+	CHECK_EQ_INT(scan_edit_apply(ctx, (const uint8_t *)m2, strlen(m2), &v,
+				     &eb), 0);
+	CHECK_EQ_MEM(eb.buf, eb.len, "Received: from x by y\r\nX-A: b\r\n",
+		     31);
+}
+
 static void test_tag_missing_subject(void)
 {
 	const char *m = "From: a@example.org\r\nTo: b@example.net\r\n\r\n"
@@ -1038,6 +1085,8 @@ int main(void)
 	RUN(test_strip_root_leaf);
 	RUN(test_header_after_received);
 	RUN(test_tag_idempotent);
+	RUN(test_tag_long_subject_folds);
+	RUN(test_mbox_from_line);
 	RUN(test_tag_missing_subject);
 	RUN(test_header_only_and_no_header_block);
 	RUN(test_strip_nested_multipart);
