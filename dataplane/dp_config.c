@@ -242,7 +242,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 		"eal", "port", "address", "gateway", "mtu", "net_lcores",
 		"mbufs", "poll", "idle_sleep_max", "shutdown_deadline",
 		"run_dir", "diag", "impair", "tcp", "smtp", "scan_lcores",
-		NULL};
+		"scan_time_budget", NULL};
 	static const char *const dkeys[] = {"echo", "discard", NULL};
 	static const char *const skeys[] = {"listen", "port", NULL};
 	struct ld l = {.err = err, .errsz = errsz};
@@ -263,6 +263,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	c->smtp_listen = true;
 	c->smtp_port = 25;
 	c->scan_lcores = 1;
+	c->scan_time_budget_ms = DP_DEFAULT_SCAN_BUDGET_MS;
 	if (parse_ip("198.18.0.1", &c->ip) != 0)
 		abort();
 	c->prefix_len = 24;
@@ -369,6 +370,14 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	if ((rc = opt_u32(&l, m, "scan_lcores", "dataplane.scan_lcores", 0,
 			  DP_MAX_SCAN_LCORES, &c->scan_lcores)) < 0)
 		return rc;
+	if ((n = conf_map_get(m, "scan_time_budget")) != NULL) {
+		if ((rc = conf_get_duration(n, "dataplane.scan_time_budget",
+					    DP_SCAN_BUDGET_MIN_MS,
+					    DP_SCAN_BUDGET_MAX_MS, &ms, err,
+					    errsz)) < 0)
+			return rc;
+		c->scan_time_budget_ms = ms;
+	}
 	if (c->smtp_listen && c->scan_lcores == 0)
 		return ERR(&l, conf_map_get(m, "scan_lcores"),
 			   "dataplane.scan_lcores: 0, but the SMTP listener "

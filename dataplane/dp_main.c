@@ -549,6 +549,7 @@ int main(int argc, char **argv)
 		 * max_message_size) plus our Received: header. */
 		sc->max_message = a->smtp.max_message_size + 4096;
 		sc->max_rcpt = a->smtp.max_recipients;
+		sc->scan_budget_ns = cfg->scan_time_budget_ms * 1000000u;
 		sc->phase = &a->sh.phase;
 		sc->sleep_max_us = cfg->idle_sleep_max_us;
 		sc->busy_poll = cfg->poll == DP_POLL_BUSY;
@@ -596,8 +597,10 @@ int main(int argc, char **argv)
 	      a->port.rx_offload_capa, a->port.tx_offload_capa,
 	      a->stats_path);
 	if (a->gw)
-		logf_("SMTP on %s:%u, %u scan lcore%s, spool %s", ip,
-		      cfg->smtp_port, ns, ns == 1 ? "" : "s", a->spool.dir);
+		logf_("SMTP on %s:%u, %u scan lcore%s (time budget %" PRIu64
+		      " ms per message), spool %s", ip, cfg->smtp_port, ns,
+		      ns == 1 ? "" : "s", cfg->scan_time_budget_ms,
+		      a->spool.dir);
 
 	a->start_us = dp_now_us();
 	a->next_stats_us = a->start_us;

@@ -183,6 +183,13 @@ static void put_back(struct dp_scan_lcore *sl, unsigned net, struct dp_msg *d)
 	RTE_VERIFY(rc == 0);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t wall_us(void)
 {
 	struct timespec ts;
@@ -221,9 +228,17 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 	};
 	uint64_t t0 = dp_now_us();
 	sl->st.rules_gen = g->gen;
+	scan_ctx_set_deadline(ctx, mono_ns() + sl->sh->scan_budget_ns);
 	int rc = scan_message(ctx, sl->flat, (size_t)m->size, &env, NULL,
 			      0, v);
 	sl->st.scan_us += dp_now_us() - t0;
+	if (rc == -ETIME) {
+		sl->st.scan_timeout++;
+		reply(sl, d, 451, "4.7.0", "Message scan did not finish in "
+		      "time, try again later");
+		put_back(sl, net, d);
+		return;
+	}
 	if (rc < 0) {
 		sl->st.scan_fail++;
 		reply(sl, d, 451, "4.3.0", "Temporary scanning failure, try "
@@ -260,11 +275,12 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 			 v->findings[i].detail);
 		sl->findings[i] = sl->lines[nl];
 	}
+	unsigned na = 0;
 	for (unsigned i = 0; i < v->nedits; i++, nl++) {
 		snprintf(sl->lines[nl], LINE_MAX_, "%s %s",
 			 scan_edit_kind_name(v->edits[i].kind),
 			 v->edits[i].text);
-		sl->actions[i] = sl->lines[nl];
+		sl->actions[na++] = sl->lines[nl];
 	}
 	uint64_t now = wall_us();
 	struct spool_msg sm = {
@@ -279,7 +295,7 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 		.area = v->quarantine_area, .route = v->route,
 		.policy = v->policy, .reason = v->reason,
 		.findings = sl->findings, .nfindings = v->nfindings,
-		.actions = sl->actions, .nactions = v->nedits,
+		.actions = sl->actions, .nactions = na,
 		.data = sl->flat, .data_len = (size_t)m->size,
 	};
 	snprintf(sm.qid, sizeof sm.qid, "%s", m->queue_id);

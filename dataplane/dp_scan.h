@@ -12,9 +12,11 @@
  * A scan lcore takes one message at a time: copies its segments into a
  * per-lcore flat buffer (scan/ takes one contiguous buffer; the copy is
  * one memcpy per 16 KiB chunk, small next to the scan), runs
- * scan_message() with its own scan_ctx, and answers in the descriptor:
- * reject -> 550 5.7.1 with the finding; every accepting disposition ->
- * a spool record (spool_enc_message into an in-flight slot's buffer),
+ * scan_message() with its own scan_ctx and a deadline of
+ * dataplane.scan_time_budget, and answers in the descriptor:
+ * over the budget -> 451 4.7.0 (the sender retries); reject -> 550 5.7.1
+ * with the finding; every accepting disposition -> a spool record
+ * (spool_enc_message into an in-flight slot's buffer),
  * spool_writer_submit(), and 250 2.0.0 "Ok: queued as QID" once
  * spool_req_status() says durable (polled, never waited on; up to
  * DP_SCAN_INFLIGHT records per scan lcore). Spool errors, a full writer
@@ -62,6 +64,7 @@ struct dp_msg {
 struct dp_scan_stats {
 	uint64_t messages, accepted, rejected, tempfail;
 	uint64_t scan_fail, spool_fail, spool_busy;
+	uint64_t scan_timeout;     /* over the time budget: 451 4.7.0 */
 	uint64_t scan_us;          /* total time in scan_message */
 	uint64_t idle_sleeps;
 	uint64_t rules_gen;        /* the generation of the last message */
@@ -80,6 +83,7 @@ struct dp_scan_shared {
 	int compress_level;
 	uint64_t compress_above;
 	uint64_t max_message;      /* smtp max_message_size + header room */
+	uint64_t scan_budget_ns;   /* dataplane.scan_time_budget */
 	unsigned max_rcpt;
 	const int *phase;          /* enum dp_phase of dp_shared */
 	uint32_t sleep_max_us;

@@ -186,10 +186,13 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 		(long)time(NULL), uptime_us / 1000, sh->n);
 	port_json(f, port);
 	fputs(",\"lcores\":[", f);
-	uint64_t in_use = 0, conns = 0, drops = 0;
+	uint64_t in_use = 0, conns = 0, drops = 0, handoff_full = 0;
+	uint64_t scan_timeout = 0;
 	for (unsigned i = 0; i < sh->n; i++) {
 		struct dp_snapshot s;
 		dp_lcore_snapshot(sh->lc[i], &s);
+		if (s.smtp)
+			handoff_full += s.smtp_st.handoff_full;
 		in_use += rte_mempool_in_use_count(sh->lc[i]->env.pool);
 		conns += s.nconns;
 		drops += s.lc.rx_multiseg + s.lc.steer_ring_full +
@@ -212,7 +215,9 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 		C(rejected); fputc(',', f); C(tempfail); fputc(',', f);
 		C(scan_fail); fputc(',', f); C(spool_fail); fputc(',', f);
 		C(spool_busy); fputc(',', f); C(scan_us); fputc(',', f);
+		C(scan_timeout); fputc(',', f);
 		C(idle_sleeps); fputc(',', f); C(rules_gen);
+		scan_timeout += c.scan_timeout;
 #undef C
 		fputc('}', f);
 	}
@@ -232,7 +237,10 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 	fputs(",\"total\":{", f);
 	U(f, "mempool_in_use", in_use); fputc(',', f);
 	U(f, "nconns", conns); fputc(',', f);
-	U(f, "drops", drops);
+	U(f, "drops", drops); fputc(',', f);
+	/* Overload and budget: 451s for a full scan ring / a slow scan. */
+	U(f, "handoff_full", handoff_full); fputc(',', f);
+	U(f, "scan_timeout", scan_timeout);
 	fputs("}}\n", f);
 	int bad = ferror(f);
 	if (fclose(f) != 0 || bad) {

@@ -62,6 +62,8 @@ static void check_defaults(const struct dp_config *c, const char *what)
 	CHECK_MSG(!c->diag_echo && !c->diag_discard, "%s: diag", what);
 	CHECK_MSG(c->smtp_listen && c->smtp_port == 25 &&
 		  c->scan_lcores == 1, "%s: smtp/scan_lcores", what);
+	CHECK_MSG(c->scan_time_budget_ms == 20000, "%s: scan_time_budget",
+		  what);
 	CHECK_MSG(dp_impair_config_is_null(&c->impair), "%s: impair", what);
 	/* TCP: all zero = the stack's own defaults. */
 	static const struct tcp_stack_config zero;
@@ -244,6 +246,14 @@ static void g_scan3(const struct dp_config *c, const char *y)
 	G(c->smtp_listen);
 	G(c->scan_lcores == 3);
 }
+static void g_budget_lo(const struct dp_config *c, const char *y)
+{
+	G(c->scan_time_budget_ms == 1);
+}
+static void g_budget_hi(const struct dp_config *c, const char *y)
+{
+	G(c->scan_time_budget_ms == 300000);
+}
 static void g_impair(const struct dp_config *c, const char *y)
 {
 	G(c->impair.loss_ppm == 50000);
@@ -306,6 +316,8 @@ static const struct good goods[] = {
 	{"  smtp:\n    listen: false\n    port: 2525\n  scan_lcores: 0\n",
 	 g_smtp_off},
 	{"  scan_lcores: 3\n  smtp: null\n", g_scan3},
+	{"  scan_time_budget: 1ms\n", g_budget_lo},
+	{"  scan_time_budget: 5 minutes\n", g_budget_hi},
 	{"  impair: \"loss=5%,duplicate=0.5%,reorder=25%,delay=20ms,"
 	 "jitter=10ms,limit=500,seed=7\"\n", g_impair},
 	{"  tcp:\n    max_conns: 1000\n    max_time_wait: 2000\n"
@@ -349,6 +361,9 @@ static const struct bad bads[] = {
 	{"  mtuu: 1500\n", 2, "did you mean 'mtu'?"},
 	{"  scan_lcores: 0\n", 2, "needs at least one scan lcore"},
 	{"  scan_lcores: 17\n", 2, "out of range"},
+	{"  scan_time_budget: 0s\n", 2, "scan_time_budget"},
+	{"  scan_time_budget: 301s\n", 2, "scan_time_budget"},
+	{"  mtu: 1500\n  scan_time_budget: off\n", 3, "scan_time_budget"},
 	{"  smtp:\n    port: 0\n", 3, "out of range"},
 	{"  smtp:\n    listne: yes\n", 3, "did you mean 'listen'?"},
 	{"  mtu: 1500\n  frobnicate: 1\n", 3, "known keys: eal, port"},

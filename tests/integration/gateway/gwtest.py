@@ -126,6 +126,43 @@ def check_eicar():
     ok(name, f"{code} {r.decode()}; nothing spooled")
 
 
+def check_timeout():
+    """With dataplane.scan_time_budget at 1 ms (the run script's second
+    gateway), a message whose scan takes longer (8 MiB of base64) gets
+    451 4.7.0, is not spooled, and is counted in total.scan_timeout."""
+    name = "gw-timeout"
+    import base64
+    import random
+    before = {x["queue_id"] for x in spool_list()}
+    blob = base64.encodebytes(random.Random(1).randbytes(8 << 20))
+    msg = (b"From: a@example.org\r\nTo: b@example.net\r\nSubject: big\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+           b"boundary=\"B\"\r\n\r\n--B\r\nContent-Type: application/"
+           b"octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+           blob.replace(b"\n", b"\r\n") + b"--B--\r\n")
+    t0 = time.time()
+    code, r = send(msg, "a@example.org", ["b@example.net"])
+    if code != 451 or not r.startswith(b"4.7.0") or b"try again" not in r:
+        return fail(name, f"got {code} {r!r}, want 451 4.7.0 ... try again")
+    time.sleep(0.3)
+    if {x["queue_id"] for x in spool_list()} != before:
+        return fail(name, "the timed-out message was spooled")
+    n = 0
+    while time.time() < t0 + 10:
+        try:
+            st = json.load(open(A.stats))
+            n = st["total"].get("scan_timeout", 0)
+            if n >= 1 and st["time"] >= t0 + 1:
+                break
+        except (ValueError, KeyError, OSError):
+            pass
+        time.sleep(0.3)
+    if n < 1:
+        return fail(name, "total.scan_timeout stayed 0")
+    ok(name, f"{len(msg)} bytes with a 1 ms budget: {code} {r.decode()}; "
+       f"not spooled; total.scan_timeout {n}")
+
+
 def expect(f, codes):
     """Read one reply per code (multi-line replies joined)."""
     got = []
@@ -587,7 +624,8 @@ CHECKS = {"clean": check_clean, "eicar": check_eicar,
           "pipelined": check_pipelined, "load": check_load,
           "abort": check_abort, "route": check_route,
           "stats": check_stats}
-LATER = {"drain": check_drain, "reload": check_reload}  # only when named
+LATER = {"drain": check_drain, "reload": check_reload,
+         "timeout": check_timeout}  # only when named
 
 
 def main():
