@@ -19,7 +19,9 @@ to every line and an empty line at the end).
 
 smtp-source cannot say which message got which reply: without -A it
 stops at the first reply that is not 2xx (exit status and "fatal" on
-stderr), and -c counts the completed DATA commands. The check: every
+stderr), and -c counts the messages whose final "." was sent. So an exit
+status 0 with no output on stderr and a count equal to -m means every
+message got 250. The check: every
 process exits 0 with no warning, its count is its -m, and the spool holds
 exactly that many new records for its sender, one per recipient number,
 verdict clean, and nothing else. Byte-exactness: each record's sha256
@@ -241,7 +243,15 @@ def main():
             problems.append(f"{k}: {n} DATA completed, want {m}")
     dt = time.time() - t0
     if problems:
-        return fail(name, "; ".join(problems))
+        hint = ""
+        if any("lost connection" in x for x in problems):
+            # smtp-source reads the reply to QUIT without its own error
+            # handler: a connection lost there is reported as "while
+            # sending message" too.
+            hint = (" (smtp-source also says this when the connection is "
+                    "lost before the reply to QUIT: see "
+                    "clients-hostile-quit)")
+        return fail(name, "; ".join(problems) + hint)
     done = sum(results.values())
 
     t1 = time.time()
