@@ -384,7 +384,7 @@ static void put_inserted(struct emit *e, int has_subject)
 	if (!has_subject) {
 		size_t mark = e->out->len;
 		puts_(e, "Subject: ");
-		if (put_tags(e, NULL) == 0)
+		if (put_tags(e, NULL) == 0 && !e->err)
 			e->out->len = mark; /* no tag edit: no Subject */
 		else
 			puts_(e, "\r\n");
@@ -392,9 +392,10 @@ static void put_inserted(struct emit *e, int has_subject)
 }
 
 /* Write the header block of p (from e->pos == its start) with the edits
- * hx asks for; e->pos ends after the block (before the blank line). *eol
- * is set when the output ends at a line start. Lines of the original are
- * copied with their own line ends; lines written here end in CRLF. */
+ * hx asks for (and, with drop_content, the notice part's fields after
+ * it); e->pos ends after the block, before the blank line. Lines of the
+ * original are copied with their own line ends; lines written here end
+ * in CRLF. */
 static void put_header_block(struct emit *e, const struct mime_part *p,
 			     const struct hdr_edits *hx)
 {
@@ -442,7 +443,8 @@ static void put_header_block(struct emit *e, const struct mime_part *p,
 			puts_(e, " ");
 			size_t mark = e->out->len;
 			if (put_tags(e, h) == 0) { /* already tagged */
-				e->out->len = mark - 1;
+				if (!e->err)
+					e->out->len = mark - 1;
 				put(e, e->msg + colon, next - colon);
 			} else {
 				/* Fold rather than make the line longer than

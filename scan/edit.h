@@ -56,6 +56,9 @@
  * with the same msg pointer and len (the tree points into it). v may be
  * a copy of the verdict. Not for a scan that returned -ETIME (answer 451).
  *
+ * Thread-safety: uses c (the tree of its last scan and a scratch array
+ * in it): call it on the thread that owns c, like scan_message().
+ *
  * Memory: out->buf grows with realloc when the result does not fit and is
  * kept by the caller for the next message (no allocation once warm).
  * Errors: -ENOMEM (out left empty), -EINVAL (a part id that is not in the
