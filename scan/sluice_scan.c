@@ -329,9 +329,12 @@ int main(int argc, char **argv)
 		if (edited != NULL && rc == 0 &&
 		    write_edited(edited, ctx, msg, len, v) < 0)
 			status = 2;
-		else if (edited != NULL && rc < 0)
+		else if (edited != NULL && rc < 0) {
 			fprintf(stderr, "sluice-scan: %s not written: the scan "
-				"did not finish\n", edited);
+				"did not finish%s\n", edited,
+				rc == -ETIME ? " (raise --deadline-ms)" : "");
+			status = 2;
+		}
 		free(msg);
 	}
 	if (fflush(stdout) != 0) {
