@@ -20,6 +20,8 @@
 
 #include "dataplane/dp_lcore.h"
 #include "dataplane/dp_rules.h"
+#include "scan/edit.h"
+#include "scan/hash.h"
 #include "scan/scan.h"
 #include "spool/spool_rec.h"
 #include "spool/spool_writer.h"
@@ -43,9 +45,10 @@ struct dp_scan_lcore {
 	size_t flat_cap;
 	const char **rcpt;          /* max_rcpt */
 	struct spool_rcpt *srcpt;   /* max_rcpt */
-	char (*lines)[LINE_MAX_];   /* findings then edits */
+	char (*lines)[LINE_MAX_];   /* findings, edits, the original's hash */
 	const char *findings[SCAN_MAX_FINDINGS];
-	const char *actions[SCAN_MAX_EDITS];
+	const char *actions[SCAN_MAX_EDITS + 1];
+	struct scan_edit_buf edit;  /* the edited message (grows, reused) */
 	struct slot slot[DP_SCAN_INFLIGHT];
 	unsigned ninflight;
 	unsigned rr;                /* next net lcore to take from */
@@ -115,7 +118,7 @@ int dp_scan_lcore_create(struct dp_scan_shared *sh, unsigned idx,
 	sl->flat = malloc(sl->flat_cap);
 	sl->rcpt = calloc(nr, sizeof *sl->rcpt);
 	sl->srcpt = calloc(nr, sizeof *sl->srcpt);
-	sl->lines = calloc(SCAN_MAX_FINDINGS + SCAN_MAX_EDITS,
+	sl->lines = calloc(SCAN_MAX_FINDINGS + SCAN_MAX_EDITS + 1,
 			   sizeof *sl->lines);
 	if (sl->enc == NULL || sl->v == NULL ||
 	    sl->flat == NULL || sl->rcpt == NULL || sl->srcpt == NULL ||
@@ -142,6 +145,7 @@ void dp_scan_lcore_free(struct dp_scan_shared *sh, unsigned idx)
 	free(sl->rcpt);
 	free(sl->srcpt);
 	free(sl->lines);
+	free(sl->edit.buf);
 	free(sl);
 	sh->sl[idx] = NULL;
 }
@@ -259,7 +263,24 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 		return;
 	}
 
-	/* Accepted: a spool record first; 250 once it is durable. */
+	/* Accepted: the policy's edits applied (never the unedited message
+	 * instead), then a spool record; 250 once it is durable. */
+	const uint8_t *data = sl->flat;
+	size_t data_len = (size_t)m->size;
+	if (scan_edit_changes_message(v)) {
+		rc = scan_edit_apply(ctx, sl->flat, data_len, v, &sl->edit);
+		if (rc < 0) {
+			sl->st.edit_fail++;
+			reply(sl, d, 451, "4.3.0", "Temporary local problem: "
+			      "cannot apply the content policy, try again "
+			      "later");
+			put_back(sl, net, d);
+			return;
+		}
+		data = sl->edit.buf;
+		data_len = sl->edit.len;
+		sl->st.edited++;
+	}
 	struct slot *s = NULL;
 	for (unsigned i = 0; i < DP_SCAN_INFLIGHT; i++)
 		if (sl->slot[i].d == NULL) {
@@ -282,6 +303,16 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 			 v->edits[i].text);
 		sl->actions[na++] = sl->lines[nl];
 	}
+	if (data != sl->flat) {  /* the record's sha256/size are the edit's */
+		uint8_t h[SCAN_SHA256_LEN];
+		char hex[2 * SCAN_SHA256_LEN + 1];
+		scan_sha256(sl->flat, (size_t)m->size, h);
+		for (unsigned i = 0; i < SCAN_SHA256_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+		snprintf(sl->lines[nl], LINE_MAX_, "original size=%" PRIu64
+			 " sha256=%s", m->size, hex);
+		sl->actions[na++] = sl->lines[nl++];
+	}
 	uint64_t now = wall_us();
 	struct spool_msg sm = {
 		.received_us = now, .spooled_us = now,
@@ -296,7 +327,7 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 		.policy = v->policy, .reason = v->reason,
 		.findings = sl->findings, .nfindings = v->nfindings,
 		.actions = sl->actions, .nactions = na,
-		.data = sl->flat, .data_len = (size_t)m->size,
+		.data = data, .data_len = data_len,
 	};
 	snprintf(sm.qid, sizeof sm.qid, "%s", m->queue_id);
 	size_t bound = spool_rec_bound(&sm), len = 0;

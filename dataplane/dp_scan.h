@@ -15,7 +15,11 @@
  * scan_message() with its own scan_ctx and a deadline of
  * dataplane.scan_time_budget, and answers in the descriptor:
  * over the budget -> 451 4.7.0 (the sender retries); reject -> 550 5.7.1
- * with the finding; every accepting disposition -> a spool record
+ * with the finding; every accepting disposition -> the policy's edits
+ * applied (scan_edit_apply into a per-lcore buffer; if that fails, 451
+ * 4.3.0, never the unedited message) and a spool record of the message
+ * as edited (its sha256 and size are of the stored bytes; an action
+ * line "original size=N sha256=HEX" keeps the received message's)
  * (spool_enc_message into an in-flight slot's buffer),
  * spool_writer_submit(), and 250 2.0.0 "Ok: queued as QID" once
  * spool_req_status() says durable (polled, never waited on; up to
@@ -65,6 +69,7 @@ struct dp_scan_stats {
 	uint64_t messages, accepted, rejected, tempfail;
 	uint64_t scan_fail, spool_fail, spool_busy;
 	uint64_t scan_timeout;     /* over the time budget: 451 4.7.0 */
+	uint64_t edited, edit_fail; /* edits applied / failed (451) */
 	uint64_t scan_us;          /* total time in scan_message */
 	uint64_t idle_sleeps;
 	uint64_t rules_gen;        /* the generation of the last message */

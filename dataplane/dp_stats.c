@@ -215,7 +215,8 @@ int dp_stats_write(const char *path, const struct dp_shared *sh,
 		C(rejected); fputc(',', f); C(tempfail); fputc(',', f);
 		C(scan_fail); fputc(',', f); C(spool_fail); fputc(',', f);
 		C(spool_busy); fputc(',', f); C(scan_us); fputc(',', f);
-		C(scan_timeout); fputc(',', f);
+		C(scan_timeout); fputc(',', f); C(edited); fputc(',', f);
+		C(edit_fail); fputc(',', f);
 		C(idle_sleeps); fputc(',', f); C(rules_gen);
 		scan_timeout += c.scan_timeout;
 #undef C

@@ -126,6 +126,67 @@ def check_eicar():
     ok(name, f"{code} {r.decode()}; nothing spooled")
 
 
+def spool_show(qid):
+    return subprocess.run([A.spool_tool, "--spool", A.spool, "show", qid],
+                          check=True, capture_output=True).stdout.decode()
+
+
+def header_block(b):
+    return b.split(b"\r\n\r\n", 1)[0]
+
+
+def check_edit():
+    """The policy's edits are applied to the stored message: exe.eml's
+    .exe part is replaced by the notice and the inbound policy's header is
+    added; spam.eml gets its subject tag and header. The spool record's
+    sha256 and size are of the stored (edited) bytes; its "original" line
+    has the received message's."""
+    name = "gw-edit"
+    raw = crlf(open(f"{A.samples}/exe.eml", "rb").read())
+    code, r = send(raw, "carol@example.org", ["bob@example.net"])
+    m = QID.search(r)
+    if code != 250 or not m:
+        return fail(name, f"exe.eml got {code} {r!r}, want 250")
+    qid = m.group(1).decode()
+    exp = spool_export(qid)
+    rec = [x for x in spool_list() if x["queue_id"] == qid][0]
+    if b"TVoAAAAA" in exp or b'filename="setup.exe"\r\n' in exp:
+        return fail(name, "the stored exe.eml still holds the .exe part")
+    if b"was removed by the mail gateway" not in exp:
+        return fail(name, "the stored exe.eml has no removal notice")
+    hdr = header_block(exp)
+    if b"\r\nX-Sluice-Attachment-Removed: " not in hdr:
+        return fail(name, "the stored exe.eml lacks the inbound policy's "
+                    "X-Sluice-Attachment-Removed: header")
+    if hashlib.sha256(exp).hexdigest() != rec["sha256"] or \
+            rec["size"] != len(exp):
+        return fail(name, "the record's sha256/size are not the stored "
+                    "message's")
+    rest = strip_received(exp)
+    received = exp[:len(exp) - len(rest)] if rest is not None else b""
+    orig = hashlib.sha256(received + raw).hexdigest()
+    shown = spool_show(qid)
+    want = f"original size={len(received) + len(raw)} sha256={orig}"
+    if want not in shown:
+        return fail(name, f"show lacks '{want}':\n{shown}")
+    raw2 = crlf(open(f"{A.samples}/spam.eml", "rb").read())
+    code2, r2 = send(raw2, "winner@lottery.example.com", ["bob@example.net"])
+    m2 = QID.search(r2)
+    if code2 != 250 or not m2:
+        return fail(name, f"spam.eml got {code2} {r2!r}, want 250")
+    exp2 = spool_export(m2.group(1).decode())
+    hdr2 = header_block(exp2)
+    if not re.search(rb"\r\nSubject: \[SPAM\] ", hdr2):
+        return fail(name, f"spam.eml's stored subject is not tagged:\n"
+                    f"{hdr2.decode(errors='replace')}")
+    if b"\r\nX-Sluice-Spam: yes, score=" not in hdr2:
+        return fail(name, "spam.eml lacks the X-Sluice-Spam: header")
+    ok(name, f"exe.eml 250 {qid}: .exe part replaced by the notice, "
+       f"X-Sluice-Attachment-Removed: added, record sha256/size of the "
+       f"stored {len(exp)} bytes (original {len(received) + len(raw)} "
+       f"kept in the record); spam.eml: [SPAM] tag and X-Sluice-Spam:")
+
+
 def check_timeout():
     """With dataplane.scan_time_budget at 1 ms (the run script's second
     gateway), a message whose scan takes longer (8 MiB of base64) gets
@@ -622,7 +683,7 @@ def check_drain():
 
 CHECKS = {"clean": check_clean, "eicar": check_eicar,
           "pipelined": check_pipelined, "load": check_load,
-          "abort": check_abort, "route": check_route,
+          "abort": check_abort, "route": check_route, "edit": check_edit,
           "stats": check_stats}
 LATER = {"drain": check_drain, "reload": check_reload,
          "timeout": check_timeout}  # only when named
