@@ -1208,6 +1208,35 @@ static void test_hidden_local(void)
 	out_free(&bz);
 }
 
+/* A self-extractor: a stub in front of the zip. The central directory's
+ * offsets do not count the stub; the members are found, and a stray
+ * "PK\3\4" in the stub that is no plausible header starts no second
+ * pass. */
+static void test_sfx(void)
+{
+	struct ent e = {"setup/a.txt", eicar, EICAR_LEN};
+	struct out z;
+	CHECK(build(&z, "zip", NULL, NULL, NULL, &e, 1) == 0);
+	struct out o = {0};
+	uint8_t stub[4096];
+	memset(stub, 0x90, sizeof(stub));
+	memcpy(stub, "MZ", 2);
+	memcpy(stub + 1000, "PK\3\4\xff\xff", 6);
+	out_put(&o, stub, sizeof(stub));
+	out_put(&o, z.p, z.n);
+	struct scan_arc_budget b = budget();
+	struct listing l;
+	list_layer(o.p, o.n, &b, &l);
+	CHECK_EQ_INT(l.n, 1);
+	CHECK_EQ_STR(l.path[0], "setup/a.txt");
+	CHECK(l.n < 1 || !(l.flags[0] & SCAN_ARC_M_LOCAL));
+	CHECK(l.n < 1 || (l.len[0] == EICAR_LEN &&
+			  memcmp(l.data[0], eicar, EICAR_LEN) == 0));
+	listing_free(&l);
+	out_free(&o);
+	out_free(&z);
+}
+
 int main(void)
 {
 	fill_rnd();
@@ -1223,5 +1252,6 @@ int main(void)
 	RUN(test_sanitise);
 	RUN(test_limits);
 	RUN(test_hidden_local);
+	RUN(test_sfx);
 	return CHECK_DONE();
 }
