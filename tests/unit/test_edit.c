@@ -583,6 +583,37 @@ static void test_part_limit_rest(void)
 	free(m);
 }
 
+static void test_strip_truncated_parts(void)
+{
+	/* nesting past the depth limit: the deepest container is read as
+	 * one truncated leaf; stripping it keeps every outer boundary */
+	char *m = malloc(16 * 1024);
+	size_t n = (size_t)sprintf(m, HDR);
+	for (int i = 0; i < 30; i++)
+		n += (size_t)sprintf(m + n, "Content-Type: multipart/mixed; "
+				     "boundary=\"d%d\"\r\n\r\n--d%d\r\n", i, i);
+	n += (size_t)sprintf(m + n, "Content-Type: text/plain\r\n\r\n"
+			     "project bluebird\r\n");
+	for (int i = 29; i >= 0; i--)
+		n += (size_t)sprintf(m + n, "--d%d--\r\n", i);
+	CHECK_EQ_INT(scan_and_edit(m, n), 0);
+	CHECK(has_finding(&v, "mime-depth"));
+	CHECK(has_finding(&v, "secret"));
+	CHECK(!contains(&eb, "bluebird"));
+	CHECK_EQ_INT(rescan(), 0);
+	CHECK_EQ_INT(count_kind(&v2, SCAN_F_CONTENT), 0);
+	CHECK_EQ_INT(v2.nparts, v.nparts);
+	/* the closing delimiters outside the truncated leaf are all there */
+	int closes = 0;
+	for (int i = 0; i < 30; i++) {
+		char d[16];
+		snprintf(d, sizeof(d), "--d%d--\r\n", i);
+		closes += contains(&eb, d);
+	}
+	CHECK_EQ_INT(closes, 20); /* d0..d19; d20 (depth 20) is the leaf */
+	free(m);
+}
+
 static void test_no_injection(void)
 {
 	/* edit texts with line breaks and 8-bit bytes (the policy never
@@ -1097,6 +1128,7 @@ int main(void)
 	RUN(test_alternate_view);
 	RUN(test_bare_lf);
 	RUN(test_part_limit_rest);
+	RUN(test_strip_truncated_parts);
 	RUN(test_no_injection);
 	RUN(test_errors);
 	RUN(test_random_messages);
