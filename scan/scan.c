@@ -161,16 +161,20 @@ void scan_ctx_set_deadline(struct scan_ctx *c, uint64_t deadline_ns)
 
 /* ---- helpers --------------------------------------------------------- */
 
+uint64_t pipe_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int pipe_time_up(struct scan_ctx *c)
 {
 	if (c->deadline_ns == 0)
 		return 0;
 	if (c->timed_out)
 		return 1;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (now >= c->deadline_ns)
+	if (pipe_now_ns() >= c->deadline_ns)
 		c->timed_out = 1;
 	return c->timed_out;
 }

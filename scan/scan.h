@@ -65,8 +65,10 @@ void scan_ctx_free(struct scan_ctx *c);
  * message, one header block's RFC 2047 decoding, one charset conversion
  * and one Hyperscan pass over one buffer (block mode: slicing a buffer
  * would lose matches across slices, streaming mode needs another
- * database). Overrun bound: the longest of those steps, at most one
- * buffer of limits.decoded_bytes, dominated by the Hyperscan pass (with
+ * database); a pass over 64 KiB or more is not started when it could not
+ * end before the deadline even at the fastest rate seen on c. Overrun
+ * bound: the longest of those steps, at most one buffer of
+ * limits.decoded_bytes, dominated by the Hyperscan pass (with
  * the bundled rules about 3 ms per MiB: 56-190 ms for 20 MiB of text on
  * a shared 2-core machine). Measured with 8 MiB hostile bodies and a
  * 5 ms budget (release, tests/unit/test_edit): 5.0-5.5 ms, header

@@ -44,6 +44,11 @@ struct scan_ctx {
 	/* Time budget (scan_ctx_set_deadline): CLOCK_MONOTONIC ns, 0 none. */
 	uint64_t deadline_ns;
 	int timed_out; /* the deadline passed during this scan */
+	/* Fastest Hyperscan pass seen on this context (picoseconds per byte
+	 * over buffers of at least SCAN_DEADLINE_STRIDE, 0 before the
+	 * first): a pass that cannot end before the deadline even at this
+	 * rate is not started. */
+	uint64_t hs_ps_per_byte;
 
 	/* The message of the last scan and its top-level MIME tree (parts
 	 * point into msg), kept for scan_edit_apply(). tree.root is NULL
@@ -97,6 +102,8 @@ struct leaf {
 /* Has the deadline passed? Reads the clock (vDSO, ~20 ns): call it per
  * part, per buffer or every SCAN_DEADLINE_STRIDE bytes of a loop. */
 int pipe_time_up(struct scan_ctx *c);
+/* CLOCK_MONOTONIC in ns. */
+uint64_t pipe_now_ns(void);
 /* Record that part `id` is carried by the tree part of `carrier`. */
 void pipe_set_holder(struct scan_ctx *c, int id, int carrier);
 

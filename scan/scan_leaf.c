@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "scan/charset.h"
+#include "scan/deadline.h"
 #include "scan/decode.h"
 #include "scan/filetype.h"
 #include "scan/hash.h"
@@ -50,7 +51,23 @@ static int scan_buf(struct scan_ctx *c, const uint8_t *d, size_t n,
 {
 	if (pipe_time_up(c))
 		return -ETIME;
+	/* One pass is not cut (block mode): on a large buffer, do not start
+	 * one that cannot end in time even at the fastest rate seen. */
+	uint64_t t0 = 0;
+	if (c->deadline_ns != 0 && n >= SCAN_DEADLINE_STRIDE) {
+		t0 = pipe_now_ns();
+		uint64_t need = c->hs_ps_per_byte * (uint64_t)n / 1000u;
+		if (t0 + need >= c->deadline_ns) {
+			c->timed_out = 1;
+			return -ETIME;
+		}
+	}
 	int rc = scan_db_scan(c->e->db, c->scratch, d, n, where, part);
+	if (t0 != 0) {
+		uint64_t ps = (pipe_now_ns() - t0) * 1000u / (uint64_t)n;
+		if (c->hs_ps_per_byte == 0 || ps < c->hs_ps_per_byte)
+			c->hs_ps_per_byte = ps;
+	}
 	note_new_hits(c, d, n, view);
 	scan_explain(c->v, "    scan part %d %s view: %zu bytes as %s\n", part,
 		     view,
