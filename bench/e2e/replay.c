@@ -574,5 +574,11 @@ int main(int argc, char **argv)
 	printf("# wall_s %.6f user_s %.6f sys_s %.6f connects %ld connect_failures %ld gave_up %d\n",
 	       wall, tv_diff(ru.ru_utime, ru0.ru_utime), tv_diff(ru.ru_stime, ru0.ru_stime), connects,
 	       connect_failures, giving_up);
+	for (int i = 0; i < ncorpus; i++)
+		free(corpus[i].data);
+	free(corpus);
+	free(recs);
+	free(ss);
+	close(ep);
 	return giving_up ? 2 : 0;
 }
