@@ -384,8 +384,15 @@ static void *writer_main(void *arg)
 		bool local = !cds_wfcq_empty(&w->lhead, &w->ltail);
 		if (!local && queue_empty(w)) {
 			if (atomic_load(&w->stopping) &&
-			    atomic_load(&w->inflight) == 0)
+			    atomic_load(&w->inflight) == 0) {
+				/* Done marks still owed to failed batches
+				 * go out now: a 451'd message whose bytes
+				 * reached the abandoned file must not be
+				 * delivered after the restart. */
+				if (w->abort_len > 0)
+					write_batch(w, w->batch, 0, 0);
 				break;
+			}
 			if (now_ns() - w->last_space_ns >= SPACE_CHECK_NS)
 				check_space(w);
 			uint32_t v = atomic_load(&w->wake);

@@ -19,7 +19,8 @@
  * disk; retrying fsync on the same file would report success for lost
  * data). The messages of a failed batch get done records ("aborted")
  * ahead of the next successful batch, in case their bytes did reach the
- * disk. Segments rotate before a batch would take them past
+ * disk (or, when no batch follows, when the writer stops). Segments
+ * rotate before a batch would take them past
  * segment_size. Below free_space_floor bytes free on the filesystem
  * (statvfs after every batch and every 100 ms), submit refuses with
  * -ENOSPC and spool_writer_space_ok() is false, so MAIL FROM can say 452

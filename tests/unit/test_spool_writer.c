@@ -396,6 +396,36 @@ static void test_fsync_failure(void)
 	su_rmdir(dir);
 }
 
+/* A failed batch followed by no other: stop() writes the aborted marks,
+ * so the 451'd message is not delivered after a restart. */
+static void test_fsync_failure_then_stop(void)
+{
+	char *dir = su_tmpdir();
+	struct fault f;
+	struct spool_req r;
+	init_fault(&f);
+	struct spool_writer *w = start(dir, &f, 0, 0);
+	if (w == NULL)
+		return;
+	CHECK_EQ_INT(put_one(w, 1, &r), 0);
+	f.fail_fsync = 1;
+	CHECK_EQ_INT(put_one(w, 2, &r), -EIO);
+	spool_writer_stop(w);
+	struct spool_reader *rd = reopen(dir);
+	if (rd != NULL) {
+		check_present(rd, 1);
+		CHECK(!spool_reader_find(rd, "0000000000000001")->done);
+		/* Its bytes reached the abandoned file (only the sync
+		 * failed): it must be marked done. */
+		const struct spool_entry *e =
+			spool_reader_find(rd, "0000000000000002");
+		CHECK(e != NULL);
+		CHECK(e == NULL || e->done);
+		spool_reader_free(rd);
+	}
+	su_rmdir(dir);
+}
+
 static void test_short_writes(void)
 {
 	char *dir = su_tmpdir();
@@ -818,6 +848,7 @@ int main(void)
 {
 	RUN(test_group_commit);
 	RUN(test_fsync_failure);
+	RUN(test_fsync_failure_then_stop);
 	RUN(test_short_writes);
 	RUN(test_write_error);
 	RUN(test_error_reports_name_the_segment);

@@ -994,6 +994,16 @@ def check_fsync():
         need(gw.wait_log(r"write failed \(Input/output error\)", mark, 2),
              "no 'write failed (Input/output error)' in the log")
         os.unlink(trigger)
+        # Stop before any other mail: the aborted marks owed to the failed
+        # batches must be written at stop, not wait for a next batch.
+        gw.down()
+        by_qid, _, problems = read_spool(spool, sent)
+        need(not problems, f"after the stop: {'; '.join(problems[:3])}")
+        owed = [e["queue_id"] for e in by_qid.values()
+                if e["mid"] in failed and not e["done"]]
+        need(not owed, f"after a clean stop right after the faults, 451'd "
+             f"messages are pending in the spool (no aborted mark): {owed}")
+        gw.up()
         batch("fsync-after", 6, "250")
     finally:
         try:
@@ -1043,7 +1053,8 @@ def check_fsync():
        f"writev on seg-*.spool while a trigger file exists; {A.dm}): 6 "
        f"messages during fdatasync errors and 4 during writev errors all "
        f"got 451 4.3.0, never 250; {len(dead)} segments failed ({nfs} by "
-       f"fdatasync) and none was written or synced again; mail flowed "
+       f"fdatasync) and none was written or synced again; a clean stop "
+       f"right after wrote the aborted marks; after a restart mail flowed "
        f"again in a new segment; {len(acked)} 250'd messages byte-exact in "
        f"the spool; {len(present)} of the 451'd messages are in abandoned "
        f"segments, every one marked done (aborted)")
