@@ -94,8 +94,10 @@ int spool_config_load(const struct conf_doc *doc, struct spool_config *c,
 	c->segment_size = 256 * M;
 	c->compress_level = 3;
 	c->compress_above = 4 * K;
-	/* The default floor follows limits.message_size; the scan loader
-	 * checks that key, we only read it (same range). */
+	/* The default floor follows the larger of limits.message_size (the
+	 * scan's) and smtp.max_message_size (what a client may send), so
+	 * one largest message always fits above it; their own loaders check
+	 * those keys, we only read them (same ranges). */
 	const struct conf_node *lim = conf_map_get(root, "limits");
 	const struct conf_node *mn = lim && conf_kind(lim) == CONF_MAP
 					     ? conf_map_get(lim, "message_size")
@@ -104,6 +106,17 @@ int spool_config_load(const struct conf_doc *doc, struct spool_config *c,
 					      SPOOL_REC_MAX / 2, &msize, err,
 					      errsz)) < 0)
 		return rc;
+	const struct conf_node *sm = conf_map_get(root, "smtp");
+	const struct conf_node *sn = sm && conf_kind(sm) == CONF_MAP
+					     ? conf_map_get(sm, "max_message_size")
+					     : NULL;
+	uint64_t smax = SPOOL_DEFAULT_MESSAGE_SIZE;
+	if (sn != NULL && (rc = conf_get_size(sn, "smtp.max_message_size",
+					      1024, 4 * G, &smax, err,
+					      errsz)) < 0)
+		return rc;
+	if (smax > msize)
+		msize = smax;
 	c->free_space_floor = msize + msize / 2;
 	if (m == NULL || (conf_kind(m) == CONF_SCALAR && conf_is_null(m)))
 		return 0;

@@ -8,7 +8,9 @@
  *     segment_size: 256 MiB      # rotate segment files at this size
  *     compress: 3                # zstd level 1..19, or off
  *     compress_above: 4 KiB      # only messages larger than this
- *     free_space_floor: 30 MiB   # default 1.5 x limits.message_size
+ *     free_space_floor: 30 MiB   # default 1.5 x the larger of
+ *                                # limits.message_size and
+ *                                # smtp.max_message_size
  *
  * spool_config_load() checks every key and value (unknown keys and bad
  * values are errors "FILE:LINE: what is wrong; what to do"); an absent
@@ -25,7 +27,8 @@
 #include "spool/spool_writer.h"
 
 #define SPOOL_DEFAULT_DIR "/var/spool/sluice"
-#define SPOOL_DEFAULT_MESSAGE_SIZE (20ull << 20) /* limits.message_size */
+#define SPOOL_DEFAULT_MESSAGE_SIZE (20ull << 20) /* limits.message_size,
+						   smtp.max_message_size */
 
 struct spool_config {
 	char dir[4096];
@@ -37,8 +40,9 @@ struct spool_config {
 	uint64_t free_space_floor;
 };
 
-/* Fill *out from doc's `spool:` section (and limits.message_size for the
- * default floor). 0, or -EINVAL with one line in err. */
+/* Fill *out from doc's `spool:` section (and limits.message_size and
+ * smtp.max_message_size for the default floor). 0, or -EINVAL with one
+ * line in err. */
 int spool_config_load(const struct conf_doc *doc, struct spool_config *out,
 		      char *err, size_t errsz);
 

@@ -1,6 +1,7 @@
 /* tests/unit/test_spool_config.c - spool/spool_config.c: the shipped
  * config/sluice.conf's spool section; defaults for an absent section or
- * keys (the floor follows limits.message_size); relative dir resolved
+ * keys (the floor follows the larger of limits.message_size and
+ * smtp.max_message_size); relative dir resolved
  * against the file; good variations; unknown keys and bad values fail
  * with "FILE:LINE: ..." and what to do. */
 #include "spool/spool_config.h"
@@ -60,10 +61,25 @@ static void test_defaults_and_variations(void)
 	CHECK_EQ_INT(load("limits:\n  message_size: 10 MiB\n", &c, err,
 			  sizeof err), 0);
 	CHECK_EQ_STR(c.dir, "/var/spool/sluice");
-	CHECK(c.free_space_floor == 15ull << 20);
+	/* smtp.max_message_size's default (20 MiB) is the larger. */
+	CHECK(c.free_space_floor == 30ull << 20);
 	CHECK_EQ_INT(c.compress_level, 3);
 	CHECK_EQ_INT(load("spool:\n", &c, err, sizeof err), 0);
 	CHECK(c.free_space_floor == 30ull << 20);
+	/* A client may send more than the scan's size: the floor keeps one
+	 * largest message above it. */
+	CHECK_EQ_INT(load("limits:\n  message_size: 10 MiB\n"
+			  "smtp:\n  max_message_size: 40 MiB\n", &c, err,
+			  sizeof err), 0);
+	CHECK(c.free_space_floor == 60ull << 20);
+	CHECK_EQ_INT(load("limits:\n  message_size: 10 MiB\n"
+			  "smtp:\n  max_message_size: 4 MiB\n", &c, err,
+			  sizeof err), 0);
+	CHECK(c.free_space_floor == 15ull << 20);
+	CHECK_EQ_INT(load("limits:\n  message_size: 1 MiB\n"
+			  "smtp:\n  max_message_size: 1 MiB\n", &c, err,
+			  sizeof err), 0);
+	CHECK(c.free_space_floor == 1536ull << 10);
 	CHECK_EQ_INT(load("spool:\n  dir: spool-here\n  group_commit: 0ms\n"
 			  "  compress: off\n  segment_size: 1 MiB\n"
 			  "  free_space_floor: 1 GiB\n"
@@ -108,6 +124,8 @@ static void test_errors(void)
 		{"spool: [a]\n", 1, "spool"},
 		{"\n\nlimits:\n  message_size: huge\n", 4,
 		 "limits.message_size"},
+		{"smtp:\n  max_message_size: 1 TiB\n", 2,
+		 "smtp.max_message_size"},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char err[512] = "", loc[128];

@@ -794,7 +794,8 @@ def check_enospc():
         spool_acked[msgid(msg)] = info
         return info
 
-    # A: below the floor (the default, 1.5 x limits.message_size) MAIL
+    # A: below the floor (the default: 1.5 x the larger of
+    # limits.message_size and smtp.max_message_size, both 1 MiB) MAIL
     # FROM gets 452 4.3.1.
     spool_a = f"{A.mnt}/floor-spool"
     os.mkdir(spool_a)
@@ -818,7 +819,7 @@ def check_enospc():
         floor = int(gw.wait_log(r"below the floor \((\d+) bytes\)", mark,
                                 0).group(1))
         need(floor == 1536 * K, f"floor {floor}, want 1.5 MiB (1.5 x "
-             "limits.message_size 1 MiB)")
+             "the 1 MiB maximum message size)")
         replies = [in_ns(mail_from_only) for _ in range(3)]
         for code, r in replies:
             need(code == 452 and r.startswith(b"4.3.1"),
@@ -923,7 +924,7 @@ def check_enospc():
         problems.append(f"torn tails outside the failed segment: {bad_tails}")
     need(not problems, "; ".join(problems[:3]))
     ok(name, f"spool on {A.fs}: below the default floor (1.5 MiB = 1.5 x "
-       f"limits.message_size 1 MiB, {left_a // K} KiB free) MAIL FROM got 452 "
+       f"the 1 MiB maximum message size, {left_a // K} KiB free) MAIL FROM got 452 "
        f"4.3.1 three times and a transaction begun before got 451 at end "
        f"of DATA, 250 again after freeing; disk full during the "
        f"write (floor 64 KiB, 4 x 900 KiB with {left // K} KiB free): "
