@@ -3,8 +3,9 @@
  *
  * scan_message() publishes its context's deadline (scan_ctx_set_deadline)
  * in a thread-local for the duration of the scan and clears it before
- * returning. Decoders, extractors, the HTML reader and the digest loop
- * call scan_deadline_check() every SCAN_DEADLINE_STRIDE bytes of input and
+ * returning. The base64 and QP decoders, the uuencode search, the HTML
+ * reader and the digest loop call scan_deadline_check() every
+ * SCAN_DEADLINE_STRIDE bytes of input and
  * stop early when it says so, returning what they have; the pipeline then
  * sees the deadline passed too (CLOCK_MONOTONIC only moves on) and returns
  * -ETIME without using the partial result. Outside a scan (tests, tools,

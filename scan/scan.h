@@ -60,8 +60,8 @@ void scan_ctx_free(struct scan_ctx *c);
  * budget exceeded"): the caller answers 451 and the sender retries.
  * Where it is checked: before each part, each Hyperscan pass, each
  * extracted file, and every 64 KiB inside the base64 and
- * quoted-printable decoders, the digests and the HTML reader
- * (scan/deadline.h). Not cut: MIME and header parsing of the whole
+ * quoted-printable decoders, the digests, the HTML reader and the search
+ * for uuencoded files (scan/deadline.h). Not cut: MIME and header parsing of the whole
  * message, one header block's RFC 2047 decoding, one charset conversion
  * and one Hyperscan pass over one buffer (block mode: slicing a buffer
  * would lose matches across slices, streaming mode needs another

@@ -18,6 +18,7 @@
  * exactly what the file needs, never more than 63 bytes per line), once to
  * decode.
  */
+#include "scan/deadline.h"
 #include "scan/decode.h"
 
 #include <errno.h>
@@ -244,8 +245,14 @@ static int uu_run(const uint8_t *text, size_t n, struct scan_arena *a,
 	const uint8_t *p = text, *end = text + n;
 	struct uu_line l;
 	int rc = 0, found = 0;
+	size_t check = SCAN_DEADLINE_STRIDE; /* offset of the next check */
 
 	while (rc == 0 && uu_next_line(p, end, &l)) {
+		if ((size_t)(p - text) >= check) {
+			if (scan_deadline_check())
+				break; /* the pipeline drops the result */
+			check = (size_t)(p - text) + SCAN_DEADLINE_STRIDE;
+		}
 		int b64;
 		const uint8_t *name, *next;
 		size_t namelen;
