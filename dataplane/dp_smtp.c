@@ -31,6 +31,7 @@ struct conn {
 	uint32_t raddr;
 	bool admitted;              /* holds a limits slot */
 	bool closing;               /* tcp_close() called */
+	bool close_wanted;          /* the session asked (cb_close) */
 	bool msg_out;               /* d is with a scan lcore */
 	struct conn *prev, *next;   /* live sessions */
 	struct conn *free_next;
@@ -114,10 +115,22 @@ static long cb_send(void *ctx, const void *buf, size_t len)
 	return (long)n;
 }
 
+/* Not tcp_close() here: the session is still on the stack, the input
+ * it took may not be consumed yet (tcp_close() with unread data resets
+ * the connection), and outside a TCP handler closed can follow at once
+ * and free the session. settle() closes once the session returned. */
 static void cb_close(void *ctx)
 {
 	struct conn *k = ctx;
-	if (k->c != NULL && !k->closing) {
+	k->close_wanted = true;
+}
+
+/* After a call into the session: the close it asked for (FIN after its
+ * last reply). closed may run inside (and free the session and k's
+ * message-less record): do not use k afterwards. */
+static void settle(struct conn *k)
+{
+	if (k->close_wanted && k->c != NULL && !k->closing) {
 		k->closing = true;
 		tcp_close(k->c);  /* closed follows when it is gone */
 	}
@@ -200,7 +213,7 @@ static void pump(struct conn *k)
 	struct dp_smtp *sm = k->sm;
 	struct iovec iov[IOV_N];
 
-	while (k->c != NULL && !k->closing &&
+	while (k->c != NULL && !k->closing && !k->close_wanted &&
 	       smtp_session_wants_input(k->s)) {
 		size_t total, taken = 0;
 		bool stalled = false;
@@ -217,11 +230,15 @@ static void pump(struct conn *k)
 			}
 		}
 		if (k->closing || k->c == NULL)
-			return;  /* tcp_close() discards what is queued */
-		if (taken > 0)
+			return;
+		if (taken > 0)  /* a closed session took all: consumed */
 			tcp_recv_consume(k->c, taken);
-		if (stalled)
+		if (stalled || k->close_wanted)
 			break;
+	}
+	if (k->close_wanted) {
+		settle(k);
+		return;
 	}
 	if (k->c != NULL && !k->closing && tcp_recv_eof(k->c) &&
 	    !smtp_session_busy(k->s)) {
@@ -262,6 +279,7 @@ static int on_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 	if (sm->draining)  /* accepted while shutting down: 421 at start */
 		smtp_session_drain(k->s, sm->now);
 	smtp_session_start(k->s, admit, sm->now);
+	settle(k);  /* a refusal (421/554) closes */
 	return 0;
 }
 
@@ -348,6 +366,7 @@ unsigned dp_smtp_poll(struct dp_smtp *sm, uint64_t now)
 			if (k->s != NULL &&
 			    smtp_session_deadline(k->s) <= now) {
 				smtp_session_tick(k->s, now);
+				settle(k);
 				work++;
 			}
 		}
@@ -362,8 +381,10 @@ void dp_smtp_drain(struct dp_smtp *sm, uint64_t now)
 	sm->draining = true;
 	for (k = sm->live; k != NULL; k = next) {
 		next = k->next;  /* closed is deferred, but be safe */
-		if (k->s != NULL)
+		if (k->s != NULL) {
 			smtp_session_drain(k->s, now);
+			settle(k);
+		}
 	}
 }
 
