@@ -5,10 +5,10 @@
  * in a thread-local for the duration of the scan and clears it before
  * returning. The base64 and QP decoders, the uuencode search, the HTML
  * reader and the digest loop call scan_deadline_check() every
- * SCAN_DEADLINE_STRIDE bytes of input and
- * stop early when it says so, returning what they have; the pipeline then
- * sees the deadline passed too (CLOCK_MONOTONIC only moves on) and returns
- * -ETIME without using the partial result. Outside a scan (tests, tools,
+ * SCAN_DEADLINE_STRIDE bytes of input and stop early when it says so,
+ * returning what they have; the pipeline then sees the deadline passed
+ * too (CLOCK_MONOTONIC only moves on) and returns -ETIME without using
+ * the partial result. Outside a scan (tests, tools,
  * fuzzers calling a decoder directly) the deadline is 0 and a check costs
  * one thread-local load.
  *
