@@ -50,28 +50,31 @@ struct emit {
 	const struct scan_verdict *v;
 };
 
+/* Room for n more bytes in out (doubling). */
+static int reserve(struct emit *e, size_t n)
+{
+	struct scan_edit_buf *o = e->out;
+	if (n <= o->cap - o->len)
+		return 0;
+	size_t cap = o->cap ? o->cap : 4096;
+	while (cap - o->len < n) {
+		if (cap > SIZE_MAX / 2)
+			return e->err = -ENOMEM;
+		cap *= 2;
+	}
+	uint8_t *nb = realloc(o->buf, cap);
+	if (nb == NULL)
+		return e->err = -ENOMEM;
+	o->buf = nb;
+	o->cap = cap;
+	return 0;
+}
+
 static void put(struct emit *e, const void *p, size_t n)
 {
 	struct scan_edit_buf *o = e->out;
-	if (e->err || n == 0)
+	if (e->err || n == 0 || reserve(e, n) < 0)
 		return;
-	if (n > o->cap - o->len) {
-		size_t cap = o->cap ? o->cap : 4096;
-		while (cap - o->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				e->err = -ENOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		uint8_t *nb = realloc(o->buf, cap);
-		if (nb == NULL) {
-			e->err = -ENOMEM;
-			return;
-		}
-		o->buf = nb;
-		o->cap = cap;
-	}
 	memcpy(o->buf + o->len, p, n);
 	o->len += n;
 }
@@ -630,6 +633,10 @@ int scan_edit_apply(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	if (t->root == NULL || msg != c->msg || len != c->msg_len)
 		return -EINVAL;
 	struct emit e = {.out = out, .msg = msg, .len = len, .c = c, .v = v};
+	/* The result is about the message's size: one allocation (or none
+	 * once warm) instead of a doubling series. */
+	if (reserve(&e, len + (64u << 10)) < 0)
+		return -ENOMEM;
 
 	memset(c->edit_mask, 0, t->nparts * sizeof(*c->edit_mask));
 	int strip_root = 0;
