@@ -4,18 +4,21 @@
  * clock steps in between. The input is:
  *   [0] config: bit 0 bare_lf normalize, bit 1 greeting delay, bit 2 a
  *       relay client, bit 3 start before the first input (else early
- *       talker when the first record is input)
+ *       talker when the first record is input), bit 4 a rcpt_route
+ *       callback (two routes by recipient domain, sometimes none)
  *   then records [op][n] followed by n bytes for input ops:
  *       op % 8 == 0..3  input n bytes (n from the next byte)
  *                4      verdict (code from n: 250/451/550/421/...)
  *                5      send room: n * 16 bytes (0: stall), 255 unlimited
- *                6      writable()
+ *                6      writable(); with n & 0x80 drain() first
+ *                       (shutdown: 421 now or after the transaction)
  *                7      advance the clock by n * 7 seconds and tick
  * Checked: no crash or sanitizer report; the bytes a session takes never
  * exceed what it was given; message memory in use stays under the bound
  * the limits imply; after the session and any detached message are
  * freed, every chunk is back in the pool; a message is handed up only
- * when the previous one has its verdict.
+ * when the previous one has its verdict, and never after the session
+ * closed.
  */
 #include "smtp/config.h"
 #include "smtp/server.h"
@@ -55,6 +58,7 @@ static int f_message(void *ctx, const struct smtp_message *m)
 {
 	struct fz *f = ctx;
 	assert(f->msg == NULL);
+	assert(!f->closed);
 	assert(m->env.nrcpt > 0 && m->env.rcpt != NULL);
 	uint64_t total = 0;
 	for (const struct smtp_seg *s = m->data; s; s = s->next)
@@ -67,8 +71,22 @@ static int f_message(void *ctx, const struct smtp_message *m)
 	return 0;
 }
 
+static const char *f_route(void *ctx, const char *from, const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	(void)ctx;
+	assert(from != NULL);
+	if (at == NULL)
+		return NULL;
+	return strstr(at, "sales") != NULL ? "sales" : "inbound";
+}
+
 static const struct smtp_callbacks cbs = {
 	.send = f_send, .close = f_close, .message = f_message,
+};
+static const struct smtp_callbacks cbs_route = {
+	.send = f_send, .close = f_close, .message = f_message,
+	.rcpt_route = f_route,
 };
 
 #define MAXMSG (64u << 10)
@@ -102,7 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct smtp_pool *pool = smtp_pool_create(8u << 20);
 	struct fz f = {.room = -1};
-	struct smtp_session *s = smtp_session_create(&c, pool, ip, &cbs, &f);
+	struct smtp_session *s = smtp_session_create(&c, pool, ip,
+		data[0] & 16 ? &cbs_route : &cbs, &f);
 	uint64_t now = 1000000;
 	/* envelope arena: 20 rcpts * (struct + 256 + 500) + header, few
 	 * chunks; body: the cap plus one partly filled chunk */
@@ -150,6 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f.room = n == 255 ? -1 : (long)n * 16;
 			break;
 		case 6:
+			if (n & 0x80)
+				smtp_session_drain(s, now);
 			smtp_session_writable(s, now);
 			break;
 		case 7:
