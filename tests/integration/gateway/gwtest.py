@@ -442,13 +442,22 @@ def check_stats():
     if live or pool:
         return fail(name, f"{live} sessions, {pool} bytes of message "
                     f"buffers still in use after every client left")
+    tot = st.get("total", {})
+    if "handoff_full" not in tot or "scan_timeout" not in tot:
+        return fail(name, "total.handoff_full / total.scan_timeout missing "
+                    "from the statistics file")
+    if "rules" not in st or st["rules"].get("generation", 0) < 1:
+        return fail(name, "no rules.generation in the statistics file")
     c = [x.get("replies_2xx", 0) for x in sm]
     sc = st.get("scan_lcores", [])
     orph = sum(x.get("orphans", 0) for x in sm)
     ok(name, f"sessions 0, message buffers 0 bytes; 2xx verdicts "
        f"{sum(c)} ({orph} for connections already gone), scan lcores {len(sc)} (accepted "
        f"{sum(x['accepted'] for x in sc)}, rejected "
-       f"{sum(x['rejected'] for x in sc)})")
+       f"{sum(x['rejected'] for x in sc)}); 451s for a full hand-off "
+       f"ring {tot['handoff_full']}, for the time budget "
+       f"{tot['scan_timeout']}; rules generation "
+       f"{st['rules']['generation']}")
 
 
 def rules_stats(want_key, want_value, secs=120):
