@@ -371,6 +371,25 @@ void tcp_conn_release(struct tcp_conn *c)
 		conn_finish(c);
 }
 
+/* The application read everything up to the end of a write of the peer
+ * and answered nothing in the same burst (a reply that waits for a
+ * verdict, a slow disk): ACK now rather than after delack_us. The peer
+ * would otherwise take the silence for a lost tail and send a loss probe
+ * (RFC 8985: its probe timeout is about two round trips, far below our
+ * 40 ms). Linux does the same when a read drains a "pushed" segment. A
+ * reply sent by the handler has carried the ACK already. */
+static void tcp_ack_pushed(struct tcp_conn *c)
+{
+	if ((c->flags & TCP_CF_PUSHED) && c->rcv_unacked > 0 &&
+	    c->rq.bytes == 0 &&
+	    !(c->flags & (TCP_CF_ZOMBIE | TCP_CF_LINGER)) &&
+	    (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT1 ||
+	     c->state == TCP_FIN_WAIT2)) {
+		c->s->st.pushed_acks++;
+		tcp_send_ack(c);
+	}
+}
+
 void tcp_deliver_pending(struct tcp_stack *s)
 {
 	struct tcp_conn *list = s->pend;
@@ -388,6 +407,7 @@ void tcp_deliver_pending(struct tcp_stack *s)
 		if ((f & TCP_CF_PEND_W) && c->h->writable != NULL &&
 		    !(c->flags & (TCP_CF_ZOMBIE | TCP_CF_DETACHED)))
 			c->h->writable(c->ctx, c);
+		tcp_ack_pushed(c);
 		tcp_linger_check(c);
 		tcp_conn_release(c);
 	}

@@ -418,6 +418,8 @@ static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 		}
 		if (plen > c->rcv_seg_max)
 			c->rcv_seg_max = (uint16_t)min32(plen, 65535);
+		else if (plen < c->rcv_seg_max)
+			c->flags |= TCP_CF_PUSHED;  /* the end of a write */
 		p->seq = seq;
 		if (tcp_rcvq_push(&c->rq, &s->bo, p, TCP_COLLAPSE_MAX) == 1)
 			s->st.rcv_collapsed++;

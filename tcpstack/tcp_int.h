@@ -56,6 +56,8 @@ enum {
 	TCP_CF_LINGER = 1u << 18,   /* closed or TIME_WAIT, the app still
 	                             * has data or the FIN to read */
 	TCP_CF_LINGER_TW = 1u << 19,  /* ... then a TIME_WAIT record */
+	TCP_CF_PUSHED = 1u << 20,   /* a segment shorter than the largest
+	                             * seen is waiting for its ACK */
 };
 
 /* What the main timer of a connection does when it fires. */

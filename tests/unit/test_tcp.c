@@ -611,6 +611,9 @@ static void test_delayed_ack(void)
 	peer_data(pat + mss, mss, 0);
 	struct cseg a = h_one();  /* second: ACK now */
 	CHECK_EQ_INT(a.th.ack, pseq);
+	/* A short segment the application does not read yet: delayed. */
+	bool consume = A.consume;
+	A.consume = false;
 	peer_data(pat, 10, TCP_PSH);
 	CHECK_EQ_INT(H.ncap, 0);
 	h_run(39 * MS);
@@ -619,6 +622,39 @@ static void test_delayed_ack(void)
 	a = h_one();  /* the delayed-ACK timer */
 	CHECK_EQ_INT(a.th.ack, pseq);
 	CHECK_EQ_INT(stats().delayed_acks, 1);
+	A.consume = consume;
+	h_done();
+}
+
+/* The end of a write (a segment shorter than the largest seen), read
+ * completely by an application that answers nothing yet (an SMTP end of
+ * DATA waiting for its verdict): ACKed at once, so the peer sends no tail
+ * loss probe. Full-sized segments read the same way stay delayed. */
+static void test_ack_when_pushed_segment_read(void)
+{
+	h_start();
+	establish();
+	uint32_t mss = 1448;
+	A.consume = true;
+	peer_data(pat, 1, 0);  /* opens the window past the SYN's 64 KiB */
+	h_run(50 * MS);
+	h_clear(&H);
+	uint64_t pushed0 = stats().pushed_acks;
+	uint64_t delayed0 = stats().delayed_acks;
+	peer_data(pat, mss, 0);
+	CHECK_EQ_INT(H.ncap, 0);   /* full-sized, read: still delayed */
+	h_run(40 * MS);
+	struct cseg a = h_one();   /* by the delayed-ACK timer */
+	CHECK_EQ_INT(a.th.ack, pseq);
+	CHECK_EQ_INT(stats().delayed_acks, delayed0 + 1);
+	peer_data(pat, 200, TCP_PSH);
+	a = h_one();               /* short and read: now */
+	CHECK_EQ_INT(a.th.ack, pseq);
+	CHECK_EQ_INT(a.len, 0);
+	CHECK_EQ_INT(stats().pushed_acks, pushed0 + 1);
+	h_run(50 * MS);
+	CHECK_EQ_INT(H.ncap, 0);   /* and no second, delayed one */
+	CHECK_EQ_INT(stats().delayed_acks, delayed0 + 1);
 	h_done();
 }
 
@@ -1423,6 +1459,7 @@ int main(void)
 	RUN(test_paws);
 	RUN(test_data_ooo_sack);
 	RUN(test_delayed_ack);
+	RUN(test_ack_when_pushed_segment_read);
 	RUN(test_readable_abort_in_handler);
 	RUN(test_rto_backoff_karn);
 	RUN(test_ack_seq_after_rto);
