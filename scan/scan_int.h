@@ -104,7 +104,10 @@ struct leaf {
 int pipe_time_up(struct scan_ctx *c);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t pipe_now_ns(void);
-/* Record that part `id` is carried by the tree part of `carrier`. */
+/* Record that part `id` is carried by the tree part of `carrier` (an id
+ * already recorded). Whatever hands out a part id (c->next_id++) must call
+ * it: scan_edit_apply() refuses a STRIP of an id without a holder
+ * (-EINVAL, and the gateway answers 451 to that message every time). */
 void pipe_set_holder(struct scan_ctx *c, int id, int carrier);
 
 /* scan_leaf.c */
