@@ -263,11 +263,14 @@ static void process(struct dp_scan_lcore *sl, const struct dp_rules *g,
 		return;
 	}
 
-	/* Accepted: the policy's edits applied (never the unedited message
-	 * instead), then a spool record; 250 once it is durable. */
+	/* Accepted: for delivery the policy's edits applied (never the
+	 * unedited message instead), then a spool record; 250 once it is
+	 * durable. A quarantined message is kept as it came (an operator
+	 * releasing it sees the original; the record lists the edits), a
+	 * deleted one is only recorded. */
 	const uint8_t *data = sl->flat;
 	size_t data_len = (size_t)m->size;
-	if (scan_edit_changes_message(v)) {
+	if (v->disposition == SCAN_DELIVER && scan_edit_changes_message(v)) {
 		rc = scan_edit_apply(ctx, sl->flat, data_len, v, &sl->edit);
 		if (rc < 0) {
 			sl->st.edit_fail++;

@@ -300,6 +300,7 @@ struct ctx {
 	struct list_result lists;
 	char lists_why[160];
 	int score; /* keyword + list sum */
+	unsigned strips_lost; /* strips with no room left in the verdict */
 };
 
 /* What triggered a filter: the first finding, for reason and templates. */
@@ -418,6 +419,8 @@ static void add_edit(struct ctx *c, enum scan_edit_kind k, int part,
 	if (e == NULL) {
 		scan_explain(c->v, "    edit %s dropped: no room in the "
 			     "verdict\n", scan_edit_kind_name(k));
+		if (k == SCAN_EDIT_STRIP)
+			c->strips_lost++;
 		return;
 	}
 	e->notify = notify;
@@ -942,6 +945,22 @@ int scan_policy_apply(const struct scan_config *cfg,
 		decided = apply_actions(&c, f, &t);
 		if (decided || v->reason[0] == '\0')
 			snprintf(v->reason, sizeof(v->reason), "%s", t.reason);
+	}
+	/* A part the policy strips must never be delivered: when the verdict
+	 * had no room left for a strip (more than SCAN_MAX_EDITS edits), the
+	 * message is quarantined rather than delivered with the part. */
+	if (c.strips_lost > 0 && v->disposition == SCAN_DELIVER) {
+		v->disposition = SCAN_QUARANTINE;
+		snprintf(v->quarantine_area, sizeof(v->quarantine_area),
+			 "suspect");
+		snprintf(v->reason, sizeof(v->reason),
+			 "%u more parts to strip than a verdict holds (%d "
+			 "edits): quarantined instead", c.strips_lost,
+			 SCAN_MAX_EDITS);
+		scan_verdict_add(v, SCAN_F_LIMIT, -1, "edits",
+				 "%u strips beyond %d edits", c.strips_lost,
+				 SCAN_MAX_EDITS);
+		scan_explain(v, "  %s\n", v->reason);
 	}
 	clean_reason(v->reason);
 

@@ -922,9 +922,48 @@ static void test_full_verdict(void)
 	for (int i = 0; i < SCAN_MAX_EDITS; i++)
 		scan_verdict_edit(&v, SCAN_EDIT_ADD_HEADER, -1, "X-A: b");
 	scan_policy_apply(c, NULL, &in, &v);
-	CHECK_EQ_STR(v.reason, "attachment x.exe blocked (extension:exe)");
+	/* the strip found no room: quarantined, never delivered with x.exe */
+	CHECK_EQ_INT(v.disposition, SCAN_QUARANTINE);
+	CHECK_EQ_STR(v.quarantine_area, "suspect");
+	CHECK_EQ_STR(v.reason, "1 more parts to strip than a verdict holds "
+			       "(16 edits): quarantined instead");
 	CHECK_EQ_INT(v.nedits, SCAN_MAX_EDITS);
-	CHECK_EQ_INT(v.nfindings_total, SCAN_MAX_FINDINGS + 1);
+	CHECK_EQ_INT(v.nfindings_total, SCAN_MAX_FINDINGS + 2);
+	scan_config_free(c);
+}
+
+/* More blocked attachments than a verdict has room for strips: the message
+ * is quarantined, not delivered with the attachments left over. */
+static void test_strips_beyond_edits(void)
+{
+	struct scan_config *c = shipped();
+	if (c == NULL)
+		return;
+	static struct scan_verdict v;
+	static struct scan_part_info parts[21];
+	static char names[21][16];
+	parts[0] = (struct scan_part_info){.id = 0,
+		.content_type = "multipart/mixed"};
+	for (int i = 1; i <= 20; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%d.exe", i);
+		parts[i] = (struct scan_part_info){.id = i,
+			.content_type = "application/octet-stream",
+			.filename = names[i], .leaf = 1};
+	}
+	struct scan_policy_input in = {.parts = parts, .nparts = 21,
+				       .message_size = 100};
+	scan_verdict_init(&v, NULL, 0);
+	scan_policy_apply(c, NULL, &in, &v);
+	CHECK_EQ_INT(v.disposition, SCAN_QUARANTINE);
+	CHECK(scan_verdict_has(&v, SCAN_F_LIMIT));
+	in.nparts = 5;  /* four: every strip fits, delivered */
+	scan_verdict_init(&v, NULL, 0);
+	scan_policy_apply(c, NULL, &in, &v);
+	CHECK_EQ_INT(v.disposition, SCAN_DELIVER);
+	unsigned strips = 0;
+	for (unsigned i = 0; i < v.nedits; i++)
+		strips += v.edits[i].kind == SCAN_EDIT_STRIP;
+	CHECK_EQ_INT(strips, 4);
 	scan_config_free(c);
 }
 
@@ -941,5 +980,6 @@ int main(void)
 	RUN(test_spam_lists);
 	RUN(test_limits_filter);
 	RUN(test_full_verdict);
+	RUN(test_strips_beyond_edits);
 	return CHECK_DONE();
 }
