@@ -143,6 +143,17 @@ static int opt_uint(struct loader *l, const struct conf_node *m,
 	return rc;
 }
 
+static int opt_duration(struct loader *l, const struct conf_node *m,
+			const char *key, const char *what, uint64_t min_ms,
+			uint64_t max_ms, uint64_t *out_ms)
+{
+	const struct conf_node *n = conf_map_get(m, key);
+	if (n == NULL)
+		return 0;
+	return conf_get_duration(n, what, min_ms, max_ms, out_ms, l->err,
+				 l->errsz);
+}
+
 static int opt_bool(struct loader *l, const struct conf_node *m,
 		    const char *key, const char *what, bool *out)
 {
@@ -165,6 +176,10 @@ static const struct scan_limits default_limits = {
 	.decoded_bytes = 64ull << 20,
 	.archive_depth = 20,
 	.decompressed_bytes = 128ull << 20,
+	.archive_members = 1000,
+	.archive_member_size = 32ull << 20,
+	.archive_ratio = 250,
+	.archive_time_ms = 10000,
 	.findings = 20,
 };
 
@@ -174,7 +189,8 @@ static int load_limits(struct loader *l, const struct conf_node *m)
 		"message_size", "attachment_size", "attachments",
 		"header_bytes", "header_fields", "mime_parts", "mime_depth",
 		"decoded_bytes", "archive_depth", "decompressed_bytes",
-		"findings", NULL};
+		"archive_members", "archive_member_size", "archive_ratio",
+		"archive_time", "findings", NULL};
 	struct scan_limits *lim = &l->c->lim;
 	const uint64_t G = 1ull << 30;
 	int rc;
@@ -202,10 +218,19 @@ static int load_limits(struct loader *l, const struct conf_node *m)
 	    (rc = pol_opt_size(l, m, "decoded_bytes", "limits.decoded_bytes",
 			       1ull << 20, 16 * G, &lim->decoded_bytes)) < 0 ||
 	    (rc = opt_uint(l, m, "archive_depth", "limits.archive_depth", 0,
-			   1000, &lim->archive_depth)) < 0 ||
+			   50, &lim->archive_depth)) < 0 ||
 	    (rc = pol_opt_size(l, m, "decompressed_bytes",
 			       "limits.decompressed_bytes", 0, 64 * G,
 			       &lim->decompressed_bytes)) < 0 ||
+	    (rc = opt_uint(l, m, "archive_members", "limits.archive_members",
+			   1, 100000, &lim->archive_members)) < 0 ||
+	    (rc = pol_opt_size(l, m, "archive_member_size",
+			       "limits.archive_member_size", 1024, 4 * G,
+			       &lim->archive_member_size)) < 0 ||
+	    (rc = opt_uint(l, m, "archive_ratio", "limits.archive_ratio", 0,
+			   1000000, &lim->archive_ratio)) < 0 ||
+	    (rc = opt_duration(l, m, "archive_time", "limits.archive_time",
+			       1, 3600000, &lim->archive_time_ms)) < 0 ||
 	    (rc = opt_uint(l, m, "findings", "limits.findings", 1,
 			   SCAN_MAX_FINDINGS, &lim->findings)) < 0)
 		return rc;
@@ -379,6 +404,10 @@ static const struct pol_template builtin_templates[] = {
 	{"limits", "A message from %SENDER% to %RECIPIENT% (subject "
 		   "\"%SUBJECT%\") could not be fully checked (%RULE%) and "
 		   "was held for review."},
+	{"encrypted", "A message from %SENDER% to %RECIPIENT% (subject "
+		      "\"%SUBJECT%\") carries the encrypted file "
+		      "\"%FILENAME%\", which could not be scanned, and was "
+		      "held for review."},
 };
 #define NBUILTIN_TMPL (sizeof(builtin_templates) / sizeof(builtin_templates[0]))
 

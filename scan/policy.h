@@ -14,7 +14,8 @@
  *   limits:            message_size, attachment_size, attachments,
  *                      header_bytes, header_fields, mime_parts, mime_depth,
  *                      decoded_bytes, archive_depth, decompressed_bytes,
- *                      findings
+ *                      archive_members, archive_member_size,
+ *                      archive_ratio, archive_time, findings
  *   signatures:        path or list of paths (ClamAV files or directories)
  *   rule_cache:        directory for compiled rule databases
  *   internal_domains:  list: "example.net", "*.example.net" (subdomains)
@@ -73,8 +74,11 @@
  *     (the filter's `classes`, else the filter's own action); the most
  *     severe set wins (reject > quarantine > delete > deliver > modifiers
  *     only), ties go to the first finding.
+ *   - encrypted: triggers on SCAN_F_ENCRYPTED findings (an archive or
+ *     member that needs a password: its content was not scanned).
  *   - v->cls reports what was seen, independently of the actions: the
- *     highest of virus > content > attachment > spam > limit (also size)
+ *     highest of virus > content > attachment > encrypted > spam > limit
+ *     (also size)
  *     > malformed over all findings; ambiguous alone leaves it clean.
  *   - v->reason: the deciding filter's one-line reason (terminal action),
  *     else the first triggered filter's, else empty.
@@ -113,8 +117,13 @@ struct scan_limits {
 	unsigned mime_parts;         /* per message, all depths (1000) */
 	unsigned mime_depth;         /* multipart/message nesting (20) */
 	uint64_t decoded_bytes;      /* decoded per message (64 MiB) */
-	unsigned archive_depth;      /* nested containers (20) */
+	unsigned archive_depth;      /* nested containers (20, at most 50;
+					0: archives are not opened) */
 	uint64_t decompressed_bytes; /* from archives per message (128 MiB) */
+	unsigned archive_members;    /* archive entries per message (1000) */
+	uint64_t archive_member_size; /* bytes scanned per member (32 MiB) */
+	unsigned archive_ratio;      /* expansion limit, n:1 (250; 0 off) */
+	uint64_t archive_time_ms;    /* unpacking time per message (10 s) */
 	unsigned findings;           /* findings reported (20) */
 };
 

@@ -37,6 +37,7 @@ static const char *const ftype_names[] = {
 	[POL_F_ATTACHMENT] = "attachment", [POL_F_SIZE] = "size",
 	[POL_F_VIRUS] = "virus", [POL_F_CONTENT] = "content",
 	[POL_F_SPAM] = "spam", [POL_F_LIMITS] = "limits",
+	[POL_F_ENCRYPTED] = "encrypted",
 };
 
 /* Defaults when a filter does not say `action:`. */
@@ -57,6 +58,8 @@ static const struct {
 			"[SPAM]", "X-Sluice-Spam: yes, score=%SCORE%"},
 	[POL_F_LIMITS] = {POL_T_QUARANTINE, 0, "suspect", "[SUSPECT]",
 			  "X-Sluice-Suspect: %RULE%"},
+	[POL_F_ENCRYPTED] = {POL_T_QUARANTINE, 0, "encrypted", "[ENCRYPTED]",
+			     "X-Sluice-Encrypted: %FILENAME%"},
 };
 
 static const char default_notice[] =
@@ -263,6 +266,7 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 		[POL_F_CONTENT] = {"classes", NULL},
 		[POL_F_SPAM] = {"threshold", NULL},
 		[POL_F_LIMITS] = {"findings", NULL},
+		[POL_F_ENCRYPTED] = {NULL},
 	};
 	char what[128];
 	int rc;
@@ -273,8 +277,8 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 	const char *t;
 	if (tn == NULL)
 		return ERR(l, m, "policy '%s': filter without 'type'; use "
-			   "attachment, size, virus, content, spam or limits",
-			   pname);
+			   "attachment, size, virus, content, spam, limits "
+			   "or encrypted", pname);
 	if ((rc = conf_get_string(tn, "filter type", false, &t, l->err,
 				  l->errsz)) < 0)
 		return rc;
@@ -284,8 +288,8 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 			break;
 	if (ti == sizeof(ftype_names) / sizeof(ftype_names[0]))
 		return ERR(l, tn, "policy '%s': unknown filter type '%.32s'; "
-			   "use attachment, size, virus, content, spam or "
-			   "limits", pname, t);
+			   "use attachment, size, virus, content, spam, "
+			   "limits or encrypted", pname, t);
 	f->type = (enum pol_ftype)ti;
 	f->line = conf_line(m);
 	snprintf(what, sizeof(what), "policy '%s' %s filter", pname, t);
@@ -414,6 +418,8 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 			}
 		}
 		break;
+	case POL_F_ENCRYPTED:
+		break;
 	}
 	return 0;
 }
@@ -459,6 +465,9 @@ static const char builtin_default_policy[] =
 	"  findings: [limit, malformed]\n"
 	"  action: quarantine\n"
 	"  area: suspect\n"
+	"- type: encrypted\n"
+	"  action: quarantine\n"
+	"  area: encrypted\n"
 	"- type: spam\n"
 	"  action: [tag, header]\n"
 	"  tag: \"[SPAM]\"\n"

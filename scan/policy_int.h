@@ -76,6 +76,7 @@ enum pol_ftype {
 	POL_F_CONTENT,
 	POL_F_SPAM,
 	POL_F_LIMITS,
+	POL_F_ENCRYPTED,
 };
 
 struct pol_class {

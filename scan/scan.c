@@ -129,7 +129,8 @@ struct scan_ctx *scan_ctx_create(const struct scan_engine *e)
 	 * the "rest" leaf), nested trees within the same part limit, and
 	 * the embedded files. */
 	unsigned parts = e->mlim.parts ? e->mlim.parts : MIME_DEFAULT_PARTS;
-	c->holder_cap = parts + MAX_EMBEDDED + 16;
+	c->holder_cap = parts + MAX_EMBEDDED +
+			scan_config_limits(e->cfg)->archive_members + 16;
 	c->holder = malloc(c->holder_cap * sizeof(*c->holder));
 	c->edit_mask = malloc(c->holder_cap * sizeof(*c->edit_mask));
 	if (c->arena == NULL || c->scratch == NULL || c->holder == NULL ||
@@ -148,6 +149,9 @@ void scan_ctx_free(struct scan_ctx *c)
 	scan_arena_free(c->arena);
 	free(c->holder);
 	free(c->edit_mask);
+	for (size_t i = 0; i < sizeof(c->arc_buf) / sizeof(c->arc_buf[0]);
+	     i++)
+		scan_arc_buf_fini(&c->arc_buf[i]);
 	scan_charset_thread_fini(); /* contexts are per thread */
 	free(c);
 }
@@ -202,6 +206,7 @@ static void keep_reported_findings(struct scan_verdict *v, unsigned max)
 		[SCAN_F_ATTACHMENT] = 2, [SCAN_F_SPAM] = 3,
 		[SCAN_F_SIZE] = 4,      [SCAN_F_LIMIT] = 5,
 		[SCAN_F_MALFORMED] = 6, [SCAN_F_AMBIGUOUS] = 7,
+		[SCAN_F_ENCRYPTED] = 2,
 	};
 	if (max == 0 || v->nfindings <= max)
 		return;
@@ -336,6 +341,7 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	c->nembedded = 0;
 	c->subject = NULL;
 	c->timed_out = 0;
+	pipe_archive_begin(c);
 	scan_deadline_ns = c->deadline_ns; /* for the loops, see deadline.h */
 	int rc = 0;
 
@@ -354,7 +360,8 @@ int scan_message(struct scan_ctx *c, const uint8_t *msg, size_t len,
 	/* Room for every part the limits allow, nested messages included. */
 	c->parts_cap = (m.nparts > c->e->mlim.parts ? m.nparts
 						     : c->e->mlim.parts) +
-		       MAX_EMBEDDED + 1;
+		       MAX_EMBEDDED + scan_config_limits(c->e->cfg)->archive_members +
+		       1;
 	v->parts = scan_arena_zalloc(c->arena,
 				     c->parts_cap * sizeof(*v->parts));
 	if (v->parts == NULL)

@@ -8,6 +8,7 @@
  * scan_leaf.c  one part: transfer decoding (both readings), true type,
  *              digests, Hyperscan over the bytes and the text views,
  *              embedded files, header views
+ * scan_archive.c  containers: each member of an archive is a leaf
  * scan_hits.c  rule hits -> findings (virus, content, keyword
  *              expressions, spam weights)
  * edit.c       the verdict's edits applied to the scanned message (reads
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "scan/arena.h"
+#include "scan/archive.h"
 #include "scan/hsdb.h"
 #include "scan/mime.h"
 #include "scan/scan.h"
@@ -65,6 +67,11 @@ struct scan_ctx {
 	unsigned holder_cap;
 	uint16_t *edit_mask; /* edit.c scratch: STRIP edits per tree part */
 
+	/* Archives (scan_archive.c): the message's budget and one member
+	 * buffer per nesting level, kept warm across messages. */
+	struct scan_arc_budget arc;
+	struct scan_arc_buf arc_buf[SCAN_ARC_MAX_DEPTH + 2];
+
 	/* Per message. */
 	struct scan_verdict *v;
 	unsigned parts_cap;
@@ -96,6 +103,7 @@ struct leaf {
 	unsigned flags;
 	unsigned depth;       /* MIME depth within the current tree */
 	unsigned embed_depth;
+	unsigned arc_depth;   /* archive layers around it (0: not a member) */
 	int second_view;      /* another reading of a part already listed */
 };
 
@@ -121,6 +129,20 @@ const char *pipe_part_path(struct scan_ctx *c, const struct mime_part *p);
 /* Scan one MIME leaf / one part's header block. 0 or -errno. */
 int pipe_mime_leaf(struct scan_ctx *c, const struct mime_part *p);
 int pipe_headers(struct scan_ctx *c, const struct mime_part *p);
+
+/* Everything done to the decoded bytes of one leaf (type, digests,
+ * Hyperscan, text views, embedded files, archive members). 0 or -errno. */
+int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
+	      size_t n);
+
+/* scan_archive.c: the message's archive budget from the limits and the
+ * deadline (call once per message, after the deadline is known); open
+ * leaf l's bytes as an archive layer and scan each member as a leaf.
+ * Walker events become limit / malformed / encrypted findings. 0, or
+ * -ETIME / -ENOMEM (arena) to stop the scan. */
+void pipe_archive_begin(struct scan_ctx *c);
+int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
+		 size_t n);
 
 /* scan.c: parse d[0..n) of leaf l as a nested message and scan it. */
 int pipe_nested_message(struct scan_ctx *c, const struct leaf *l,

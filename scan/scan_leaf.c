@@ -128,8 +128,6 @@ static int is_utf8_compatible(const char *charset)
 }
 
 
-static int pipe_leaf(struct scan_ctx *c, const struct leaf *l,
-		     const uint8_t *d, size_t n);
 
 struct embed_ctx {
 	struct scan_ctx *c;
@@ -297,8 +295,8 @@ static void check_type_mismatch(struct scan_ctx *c, const struct leaf *l,
 }
 
 /* Everything done to the decoded bytes of one leaf. */
-static int pipe_leaf(struct scan_ctx *c, const struct leaf *l,
-		     const uint8_t *d, size_t n)
+int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
+	      size_t n)
 {
 	enum scan_ftype ft = scan_filetype(d, n);
 	struct scan_part_info *pi =
@@ -337,7 +335,12 @@ static int pipe_leaf(struct scan_ctx *c, const struct leaf *l,
 		if (rc < 0)
 			return rc;
 	}
-	return extract_embedded(c, l, d, n, ft);
+	rc = extract_embedded(c, l, d, n, ft);
+	if (rc < 0)
+		return rc;
+	if (scan_arc_handles(ft))
+		rc = pipe_archive(c, l, d, n);
+	return rc;
 }
 
 /* Decode a body with one transfer encoding into the arena. For CTEs that

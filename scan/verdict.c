@@ -14,6 +14,7 @@ static const char *const finding_names[SCAN_F_KIND_COUNT] = {
 	[SCAN_F_LIMIT] = "limit",
 	[SCAN_F_MALFORMED] = "malformed",
 	[SCAN_F_AMBIGUOUS] = "ambiguous",
+	[SCAN_F_ENCRYPTED] = "encrypted",
 };
 
 void scan_verdict_init(struct scan_verdict *v, char *explain_buf,
@@ -111,6 +112,7 @@ const char *scan_class_name(enum scan_class c)
 	case SCAN_SPAM: return "spam";
 	case SCAN_CONTENT: return "content";
 	case SCAN_ATTACHMENT: return "attachment";
+	case SCAN_ENCRYPTED: return "encrypted";
 	case SCAN_LIMIT: return "limit";
 	case SCAN_MALFORMED: return "malformed";
 	}

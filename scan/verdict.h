@@ -29,17 +29,19 @@ enum scan_finding_kind {
 	SCAN_F_LIMIT,      /* a hard parsing/decoding limit was reached */
 	SCAN_F_MALFORMED,  /* broken structure or encoding */
 	SCAN_F_AMBIGUOUS,  /* two readings possible; both were scanned */
+	SCAN_F_ENCRYPTED,  /* encrypted archive or member: not scannable */
 	SCAN_F_KIND_COUNT
 };
 
 /* Overall verdict class, as printed: clean | virus | spam | content |
- * attachment | limit | malformed. */
+ * attachment | encrypted | limit | malformed. */
 enum scan_class {
 	SCAN_CLEAN,
 	SCAN_VIRUS,
 	SCAN_SPAM,
 	SCAN_CONTENT,
 	SCAN_ATTACHMENT,
+	SCAN_ENCRYPTED,
 	SCAN_LIMIT,
 	SCAN_MALFORMED,
 };

@@ -257,3 +257,123 @@ write("spam-subject-2047-utf16.eml",
       "Content-Transfer-Encoding: base64\n\n" +
       b64("Act now: claim your prize, 100% free!\n".encode("utf-16")) + "\n")
 print("corpus written to", HERE)
+
+
+# ---- Archives (issue 5): members are leaves; bombs, encryption ----------
+
+import io
+import zipfile
+import zlib
+
+
+def zipped(files, level=zipfile.ZIP_DEFLATED):
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, "w", level) as z:
+        for name, data in files:
+            z.writestr(zipfile.ZipInfo(name, (2026, 11, 23, 10, 0, 0)), data,
+                       compress_type=level)
+    return bio.getvalue()
+
+
+def zipcrypto(name, data, password=b"infected"):
+    """One stored member under PKWARE traditional encryption (what
+    'zip -P' writes): the password protects the data, not the name."""
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def crc_byte(crc, b):
+        return zlib.crc32(bytes([b]), crc ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+    def update(b):
+        keys[0] = crc_byte(keys[0], b)
+        keys[1] = ((keys[1] + (keys[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = crc_byte(keys[2], keys[1] >> 24)
+
+    for b in password:
+        update(b)
+    crc = zlib.crc32(data)
+    plain = bytes(range(1, 12)) + bytes([crc >> 24]) + data
+    enc = bytearray()
+    for b in plain:
+        t = (keys[2] | 2) & 0xFFFF
+        enc.append(b ^ (((t * (t ^ 1)) >> 8) & 0xFF))
+        update(b)
+    nm = name.encode()
+    dos_time, dos_date = 0x5000, 0x5B77
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 1, 0, dos_time,
+                        dos_date, crc, len(enc), len(data), len(nm), 0) + nm
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 1, 0,
+                          dos_time, dos_date, crc, len(enc), len(data),
+                          len(nm), 0, 0, 0, 0, 0, 0) + nm
+    body = local + bytes(enc)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central),
+                       len(body), 0)
+    return body + central + eocd
+
+
+def overlap_zip(count, size):
+    """Fifield's non-recursive bomb: one deflate stream of `size` zeros,
+    `count` central directory entries all pointing at it."""
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream = co.compress(b"\0" * size) + co.flush()
+    crc = zlib.crc32(b"\0" * size)
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5B77, crc,
+                        len(stream), size, 1, 0) + b"k"
+    body = local + stream
+    central = b""
+    for i in range(count):
+        nm = str(i).encode()
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0,
+                               8, 0, 0x5B77, crc, len(stream), size,
+                               len(nm), 0, 0, 0, 0, 0, 0) + nm
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count,
+                       len(central), len(body), 0)
+    return body + central + eocd
+
+
+TEXT_ARC = ("text/plain", "Please find the documents attached.\n")
+write("virus-zip.eml", multipart("invoice", [
+    TEXT_ARC,
+    attachment(zipped([("docs/readme.txt", b"see the invoice\n"),
+                       ("docs/eicar.com", EICAR)]), "invoice.zip",
+               "application/zip")]))
+inner = zipped([("eicar.com", EICAR)])
+for k in range(2, 6):
+    inner = zipped([(f"layer{k - 1}.zip", inner)])
+write("virus-zip-in-zip.eml", multipart("five layers", [
+    TEXT_ARC, attachment(inner, "archive.zip", "application/zip")]))
+def targz(files):
+    import tarfile
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w:gz", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in files:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mtime = len(data), 1795000000
+            t.addfile(ti, io.BytesIO(data))
+    return bio.getvalue()
+
+
+write("virus-tar-gz.eml", multipart("tarball", [
+    TEXT_ARC, attachment(targz([("src/eicar.com", EICAR)]), "src.tar.gz",
+                         "application/gzip")]))
+write("virus-gz.eml", multipart("compressed", [
+    TEXT_ARC, attachment(__import__("gzip").compress(EICAR, mtime=0),
+                         "eicar.com.gz", "application/gzip")]))
+write("encrypted-zip.eml", multipart("password is 1234", [
+    TEXT_ARC, attachment(zipcrypto("invoice.pdf", b"%PDF-1.4\n" + EICAR),
+                         "invoice.zip", "application/zip")]))
+# The name of an encrypted member is not encrypted: the attachment filter
+# still sees the .exe.
+write("encrypted-zip-exe.eml", multipart("password is 1234", [
+    TEXT_ARC, attachment(zipcrypto("invoice.pdf.exe", b"MZ" + b"\0" * 200),
+                         "invoice.zip", "application/zip")]))
+write("attach-exe-in-zip.eml", multipart("photos", [
+    TEXT_ARC, attachment(zipped([("photos/IMG_0001.jpg.exe",
+                                  b"MZ" + b"\0" * 300)]), "photos.zip",
+                         "application/zip")]))
+zeros = zipped([("zeros.bin", b"\0" * (64 << 20))])
+bomb = zipped([(f"{i:x}.zip", zeros) for i in range(16)])
+write("limit-zip-bomb.eml", multipart("42", [
+    TEXT_ARC, attachment(bomb, "42.zip", "application/zip")]))
+write("malformed-zip-overlap.eml", multipart("overlap", [
+    TEXT_ARC, attachment(overlap_zip(2000, 1 << 20), "overlap.zip",
+                         "application/zip")]))

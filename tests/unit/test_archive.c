@@ -1,4 +1,4 @@
-/* tests/unit/test_archive.c - scan/archive.c
+/* tests/unit/test_archive.c - scan/archive.c and scan/scan_archive.c
  *
  * Archives are built here with libarchive's write API (and by hand for
  * rar, lha and the zips no writer produces), so there are no binary
@@ -7,6 +7,8 @@
  */
 #include "scan/archive.h"
 #include "scan/filetype.h"
+#include "scan/policy.h"
+#include "scan/scan.h"
 #include "tests/unit/check.h"
 
 #include <archive.h>
@@ -1269,6 +1271,259 @@ static void test_sfx(void)
 	out_free(&z);
 }
 
+/* --- the pipeline (scan/scan_archive.c): members are leaves ------------- */
+
+static const char pipe_yaml[] =
+	"signatures: [" SLUICE_SRCDIR "/config/signatures]\n"
+	"rule_cache: /tmp/sluice-test-archive-cache\n"
+	"internal_domains: [example.net]\n";
+
+struct pipe {
+	struct scan_config *cfg;
+	struct scan_engine *eng;
+	struct scan_ctx *ctx;
+};
+
+static int pipe_open(struct pipe *p, const char *extra)
+{
+	char err[512], y[1024];
+	snprintf(y, sizeof(y), "%s%s", pipe_yaml, extra ? extra : "");
+	struct conf_doc *d = NULL;
+	memset(p, 0, sizeof(*p));
+	int rc = conf_load_string("t.conf", y, strlen(y), &d, err,
+				  sizeof(err));
+	if (rc == 0)
+		rc = scan_config_from_conf(d, &p->cfg, err, sizeof(err));
+	conf_free(d);
+	if (rc == 0)
+		rc = scan_engine_create(p->cfg, NULL, NULL, NULL, &p->eng, err,
+					sizeof(err));
+	if (rc == 0 && (p->ctx = scan_ctx_create(p->eng)) == NULL)
+		rc = -ENOMEM;
+	if (rc != 0)
+		fprintf(stderr, "  pipeline setup: %s\n", err);
+	return rc;
+}
+
+static void pipe_close(struct pipe *p)
+{
+	scan_ctx_free(p->ctx);
+	scan_engine_free(p->eng);
+	scan_config_free(p->cfg);
+}
+
+/* A message with `data` attached as `name`, base64. */
+static void mail_with(struct out *o, const char *name, const uint8_t *data,
+		      size_t n)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char hdr[512];
+	memset(o, 0, sizeof(*o));
+	int hl = snprintf(hdr, sizeof(hdr),
+		"From: a@example.org\r\nTo: b@example.net\r\nSubject: t\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=bb\r\n\r\n"
+		"--bb\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--bb\r\nContent-Type: application/zip; name=%s\r\n"
+		"Content-Disposition: attachment; filename=%s\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n", name, name);
+	out_put(o, hdr, (size_t)hl);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)data[i + 1] << 8;
+		if (i + 2 < n)
+			v |= data[i + 2];
+		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
+			     i + 1 < n ? b64[(v >> 6) & 63] : '=',
+			     i + 2 < n ? b64[v & 63] : '='};
+		out_put(o, q, 4);
+		if ((i / 3) % 19 == 18)
+			out_put(o, "\r\n", 2);
+	}
+	out_put(o, "\r\n--bb--\r\n", 10);
+}
+
+static const struct scan_finding *finding(const struct scan_verdict *v,
+					  enum scan_finding_kind k,
+					  const char *name)
+{
+	for (unsigned i = 0; i < v->nfindings; i++)
+		if (v->findings[i].kind == k &&
+		    (name == NULL || strcmp(v->findings[i].name, name) == 0))
+			return &v->findings[i];
+	return NULL;
+}
+
+static const struct scan_part_info *part_of(const struct scan_verdict *v,
+					    int id)
+{
+	for (unsigned i = 0; i < v->nparts; i++)
+		if (v->parts[i].id == id)
+			return &v->parts[i];
+	return NULL;
+}
+
+static struct scan_verdict pv;
+
+/* EICAR nested 1..25 zips deep: found (with its path) up to the default
+ * depth of 20, an archive-depth limit beyond. */
+static void test_pipeline_nested(void)
+{
+	struct pipe p;
+	if (pipe_open(&p, NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (unsigned layers = 1; layers <= 25; layers++) {
+		struct out z, m;
+		CHECK(nested_zip(&z, layers) == 0);
+		mail_with(&m, "a.zip", z.p, z.n);
+		int rc = scan_message(p.ctx, m.p, m.n, NULL, NULL, 0, &pv);
+		CHECK_EQ_INT(rc, 0);
+		const struct scan_finding *vf = finding(&pv, SCAN_F_VIRUS, NULL);
+		const struct scan_finding *lf =
+			finding(&pv, SCAN_F_LIMIT, "archive-depth");
+		if (layers <= 20) {
+			CHECK_MSG(vf != NULL && lf == NULL,
+				  "%u layers: virus %d depth limit %d", layers,
+				  vf != NULL, lf != NULL);
+			CHECK_EQ_INT(pv.disposition, SCAN_REJECT);
+			const struct scan_part_info *pi =
+				vf ? part_of(&pv, vf->part) : NULL;
+			CHECK_MSG(pi != NULL && pi->path != NULL &&
+					  strncmp(pi->path, "2/a.zip/", 8) == 0 &&
+					  strlen(pi->path) > 10 &&
+					  strcmp(pi->path + strlen(pi->path) -
+							 10, "/eicar.com") == 0,
+				  "%u layers: path %s", layers,
+				  pi && pi->path ? pi->path : "?");
+		} else {
+			CHECK_MSG(vf == NULL && lf != NULL,
+				  "%u layers: virus %d depth limit %d", layers,
+				  vf != NULL, lf != NULL);
+			CHECK_EQ_INT(pv.cls, SCAN_LIMIT);
+		}
+		out_free(&z);
+		out_free(&m);
+	}
+	pipe_close(&p);
+}
+
+static void test_pipeline_encrypted(void)
+{
+	struct pipe p;
+	if (pipe_open(&p, NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	struct ent e = {"invoice.pdf", "%PDF-1.4 hello", 14};
+	struct out z, m;
+	CHECK(build(&z, "zip", NULL, "zip:encryption=aes256", "pw", &e, 1) ==
+	      0);
+	mail_with(&m, "invoice.zip", z.p, z.n);
+	CHECK_EQ_INT(scan_message(p.ctx, m.p, m.n, NULL, NULL, 0, &pv), 0);
+	const struct scan_finding *f =
+		finding(&pv, SCAN_F_ENCRYPTED, "encrypted-member");
+	CHECK(f != NULL);
+	CHECK_EQ_INT(pv.cls, SCAN_ENCRYPTED);
+	CHECK_EQ_INT(pv.disposition, SCAN_QUARANTINE);
+	CHECK_EQ_STR(pv.quarantine_area, "encrypted");
+	const struct scan_part_info *pi = f ? part_of(&pv, f->part) : NULL;
+	CHECK(pi != NULL && strcmp(pi->path, "2/invoice.zip/invoice.pdf") == 0);
+	CHECK(pi != NULL && strcmp(pi->true_type, "encrypted") == 0);
+	CHECK_EQ_STR(scan_finding_kind_name(SCAN_F_ENCRYPTED), "encrypted");
+	CHECK_EQ_STR(scan_class_name(SCAN_ENCRYPTED), "encrypted");
+	out_free(&z);
+	out_free(&m);
+	pipe_close(&p);
+}
+
+/* The 42.zip-style bomb through the whole pipeline: a limit verdict,
+ * within the byte budget, bounded time and memory. */
+static void test_pipeline_bomb(void)
+{
+	struct pipe p;
+	if (pipe_open(&p, "limits:\n  decompressed_bytes: 32 MiB\n") != 0) {
+		CHECK(0);
+		return;
+	}
+	struct out o;
+	struct ent z = {"zeros.bin", NULL, 64u << 20};
+	CHECK(build(&o, "zip", NULL, NULL, NULL, &z, 1) == 0);
+	for (int level = 0; level < 3; level++) {
+		struct ent e[16];
+		char names[16][16];
+		for (int i = 0; i < 16; i++) {
+			snprintf(names[i], sizeof(names[i]), "%x.zip", i);
+			e[i] = (struct ent){names[i], o.p, o.n};
+		}
+		struct out next;
+		CHECK(build(&next, "zip", NULL, NULL, NULL, e, 16) == 0);
+		out_free(&o);
+		o = next;
+	}
+	struct out m;
+	mail_with(&m, "42.zip", o.p, o.n);
+	long rss0 = peak_rss_reset();
+	double t0 = mono_s();
+	CHECK_EQ_INT(scan_message(p.ctx, m.p, m.n, NULL, NULL, 0, &pv), 0);
+	double t1 = mono_s();
+	long rss1 = peak_rss_kib();
+	CHECK_EQ_INT(pv.cls, SCAN_LIMIT);
+	CHECK(finding(&pv, SCAN_F_LIMIT, "archive-ratio") != NULL);
+	CHECK(finding(&pv, SCAN_F_LIMIT, "archive-bytes") != NULL);
+	CHECK_EQ_INT(pv.disposition, SCAN_QUARANTINE);
+	printf("  pipeline: 42.zip-style bomb (%zu bytes mail) %.3f s, "
+	       "%u findings, peak RSS +%ld KiB\n", m.n, t1 - t0,
+	       pv.nfindings_total, rss1 - rss0);
+	CHECK(t1 - t0 < 30.0);
+	CHECK_MSG(rss1 - rss0 < 160 * 1024, "RSS +%ld KiB", rss1 - rss0);
+	out_free(&o);
+	out_free(&m);
+	pipe_close(&p);
+}
+
+/* archive_depth 0: archives are not opened; 51 is refused at load. */
+static void test_pipeline_config(void)
+{
+	struct pipe p;
+	if (pipe_open(&p, "limits:\n  archive_depth: 0\n") != 0) {
+		CHECK(0);
+		return;
+	}
+	struct out z, m;
+	CHECK(nested_zip(&z, 1) == 0);
+	mail_with(&m, "a.zip", z.p, z.n);
+	CHECK_EQ_INT(scan_message(p.ctx, m.p, m.n, NULL, NULL, 0, &pv), 0);
+	CHECK(finding(&pv, SCAN_F_VIRUS, NULL) == NULL);
+	CHECK_EQ_INT(pv.nparts, 3); /* root, text, zip: no members */
+	out_free(&z);
+	out_free(&m);
+	pipe_close(&p);
+
+	static const char *const bad[] = {
+		"limits:\n  archive_depth: 51\n",
+		"limits:\n  archive_time: 10\n",
+		"limits:\n  archive_members: 0\n",
+		"policies:\n  default:\n    - type: encrypted\n      max: 3\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512], y[1024];
+		snprintf(y, sizeof(y), "%s%s", pipe_yaml, bad[i]);
+		struct conf_doc *d = NULL;
+		struct scan_config *c = NULL;
+		int rc = conf_load_string("t.conf", y, strlen(y), &d, err,
+					  sizeof(err));
+		if (rc == 0)
+			rc = scan_config_from_conf(d, &c, err, sizeof(err));
+		CHECK_MSG(rc == -EINVAL && strstr(err, "t.conf:") != NULL,
+			  "row %zu: rc %d '%s'", i, rc, err);
+		conf_free(d);
+		scan_config_free(c);
+	}
+}
+
 int main(void)
 {
 	fill_rnd();
@@ -1285,5 +1540,9 @@ int main(void)
 	RUN(test_limits);
 	RUN(test_hidden_local);
 	RUN(test_sfx);
+	RUN(test_pipeline_nested);
+	RUN(test_pipeline_encrypted);
+	RUN(test_pipeline_bomb);
+	RUN(test_pipeline_config);
 	return CHECK_DONE();
 }
