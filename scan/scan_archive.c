@@ -118,6 +118,25 @@ static const char *member_path(struct scan_ctx *c, const struct leaf *l,
 	return s;
 }
 
+/* A saved message (.eml, or bytes that open with a header field a stored
+ * message starts with): parsed and scanned as a nested message, so its
+ * encoded attachments are decoded like the outer ones. */
+static int looks_like_message(const char *name, const uint8_t *d, size_t n)
+{
+	static const char *const starts[] = {
+		"Received:", "Return-Path:", "From ", "From:", "MIME-Version:",
+		"Message-ID:", "Delivered-To:"};
+	size_t nl = name != NULL ? strlen(name) : 0;
+	if (nl > 4 && strcasecmp(name + nl - 4, ".eml") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		size_t k = strlen(starts[i]);
+		if (n > k && strncasecmp((const char *)d, starts[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static const char *ctr_name(const struct leaf *l)
 {
 	return l->filename != NULL ? l->filename : l->path;
@@ -211,6 +230,8 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			continue;
 		}
 		rc = pipe_leaf(c, &ml, m.data, m.len);
+		if (rc == 0 && looks_like_message(ml.filename, m.data, m.len))
+			rc = pipe_nested_message(c, &ml, m.data, m.len);
 		if (rc < 0)
 			break;
 	}

@@ -330,7 +330,8 @@ def overlap_zip(count, size):
     return body + central + eocd
 
 
-TEXT_ARC = ("text/plain", "Please find the documents attached.\n")
+TEXT_ARC = ("Content-Type: text/plain; charset=us-ascii\n\n"
+            "Please find the documents attached.\n")
 write("virus-zip.eml", multipart("invoice", [
     TEXT_ARC,
     attachment(zipped([("docs/readme.txt", b"see the invoice\n"),
@@ -377,3 +378,10 @@ write("limit-zip-bomb.eml", multipart("42", [
 write("malformed-zip-overlap.eml", multipart("overlap", [
     TEXT_ARC, attachment(overlap_zip(2000, 1 << 20), "overlap.zip",
                          "application/zip")]))
+# A forwarded message saved as .eml and zipped: its base64 attachment is
+# decoded like the outer message's.
+saved = multipart("the original", [TEXT_ARC, attachment(EICAR, "tool.com")])
+write("virus-eml-in-zip.eml", multipart("fwd", [
+    TEXT_ARC, attachment(zipped([("mail/original.eml",
+                                  saved.replace("\n", "\r\n").encode())]),
+                         "forward.zip", "application/zip")]))
