@@ -237,7 +237,7 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	}
 	if (rc == 0)
 		arc_finding(c, l->id, &ev); /* what ended the layer */
-	else if (rc == -ENOMEM && ev.kind == SCAN_ARC_EV_NONE)
+	else if (rc == -ENOMEM && !c->decoded_limit_hit) /* the walker's */
 		scan_verdict_add(c->v, SCAN_F_LIMIT, l->id, "archive-memory",
 				 "out of memory unpacking %s", ctr_name(l));
 	scan_explain(c->v, "  part %d: closed layer %u: %u members, %llu "
