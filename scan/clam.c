@@ -132,6 +132,8 @@ struct load_capture {
 static _Thread_local struct load_capture *tl_load;
 
 struct clam_ctx;
+/* The context scanning on this thread (set around cl_scanmap_callback). */
+static _Thread_local struct clam_ctx *tl_scan;
 static void ctx_count_message(struct clam_ctx *c);
 static void clam_found_cb(int fd, const char *virname, void *context);
 
@@ -191,10 +193,12 @@ static void clam_msg_cb(enum cl_msg sev, const char *full, const char *msg,
 		}
 		return;
 	}
-	/* During a scan libclamav passes the scan's context: count, do not
-	 * print (hostile input would flood the log). */
-	if (context != NULL && sev >= CL_MSG_WARN)
-		ctx_count_message(context);
+	/* During one of our scans: count, do not print (hostile input would
+	 * flood the log). The thread-local, not `context`: other code in the
+	 * process may scan with contexts of its own type. */
+	(void)context;
+	if (tl_scan != NULL && sev >= CL_MSG_WARN)
+		ctx_count_message(tl_scan);
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -730,8 +734,10 @@ int clam_scan(struct clam_ctx *c, const uint8_t *data, size_t len,
 	unsigned long scanned = 0;
 	c->found[0] = '\0';
 	uint64_t t0 = now_ns();
+	tl_scan = c;
 	cl_error_t ce = cl_scanmap_callback(map, name, &virname, &scanned,
 					    e->cl, &c->opts, c);
+	tl_scan = NULL;
 	uint64_t dt = now_ns() - t0;
 	cl_fmap_close(map);
 	c->st.lib_scans++;

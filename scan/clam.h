@@ -39,10 +39,14 @@
  * heuristic alerts to the end of the scan; "heuristic precedence" off).
  *
  * Thread-safety. cl_init() runs once per process (pthread_once) from
- * clam_engine_create(), which also installs the message callback (process
- * wide, as libclamav requires before threads scan). libclamav's contract
- * (docs.clamav.net "libclamav": "The library is thread-safe"; clamav.h:
- * changing options of an engine in use is not): an engine is configured
+ * clam_engine_create(), which also installs libclamav's message callback
+ * (process wide, as libclamav requires before threads scan; from then on
+ * libclamav prints nothing: load errors go to err, load warnings to diag,
+ * messages during our scans are counted in clam_stats.lib_messages).
+ * libclamav's contract (docs.clamav.net "libclamav": "The library is
+ * thread-safe"; clamav.h: changing options of an engine in use is not
+ * thread-safe, and a message callback must be set before going
+ * multithreaded): an engine is configured
  * and compiled once, then any number of threads may call
  * cl_scanmap_callback on it at once, each with its own fmap and options -
  * what clamd's thread pool does. So a clam_engine is immutable after

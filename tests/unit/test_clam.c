@@ -10,6 +10,7 @@
 #include "scan/clam.h"
 #include "scan/filetype.h"
 #include "scan/hash.h"
+#include "scan/verdict.h"
 #include "tests/unit/check.h"
 
 #include <archive.h>
@@ -204,7 +205,7 @@ static int scan_buf(struct clam_ctx *c, const void *d, size_t n,
 	return clam_scan(c, d, n, with_sha ? sha : NULL, "leaf", r);
 }
 
-/* --- pure parts ------------------------------------------------------------ */
+/* --- pure parts --------------------------------------------------------- */
 
 static void test_select(void)
 {
@@ -264,6 +265,23 @@ static void test_classify(void)
 	}
 	CHECK(clam_class_finding(CLAM_CLEAN) == NULL);
 	CHECK(clam_class_finding(CLAM_CLASS_COUNT) == NULL);
+	/* The names are scan/verdict.h finding kinds ("macro" arrives with
+	 * the macro finding of issue 5's file-type work). */
+	static const struct {
+		enum clam_class c;
+		enum scan_finding_kind k;
+	} kinds[] = {
+		{CLAM_VIRUS, SCAN_F_VIRUS},
+		{CLAM_ENCRYPTED, SCAN_F_ENCRYPTED},
+		{CLAM_MALFORMED, SCAN_F_MALFORMED},
+		{CLAM_LIMIT, SCAN_F_LIMIT},
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		enum scan_finding_kind k;
+		CHECK(scan_finding_kind_parse(clam_class_finding(kinds[i].c),
+					      &k) == 0 &&
+		      k == kinds[i].k);
+	}
 }
 
 static void fill_key(uint8_t k[32], uint64_t i)
@@ -403,7 +421,7 @@ static void test_cache_threads(void)
 	clam_cache_free(k);
 }
 
-/* --- engine ------------------------------------------------------------------ */
+/* --- engine ------------------------------------------------------------- */
 
 /* The generated text databases: a body signature, a hash signature and a
  * logical signature of two subsignatures. */
