@@ -177,7 +177,7 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	scan_explain(c->v, "  part %d %s: opened layer %u: %s, filter %s\n",
 		     l->id, l->path, depth, scan_arc_format(w),
 		     scan_arc_filter(w));
-	unsigned members = 0;
+	unsigned members = 0, hidden = 0;
 	uint64_t bytes = 0; /* of this layer's members */
 	struct scan_arc_member m;
 	while ((rc = scan_arc_next(w, &m, &ev)) == 1) {
@@ -215,6 +215,19 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			     m.flags & SCAN_ARC_M_LOCAL
 				     ? ", hidden from the zip directory" : "");
 		arc_finding(c, ml.id, &ev);
+		if ((m.flags & SCAN_ARC_M_LOCAL) && !hidden++)
+			scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, l->id,
+					 "zip-hidden-entries",
+					 "%s has local entries its central "
+					 "directory does not list; both were "
+					 "scanned", ctr_name(l));
+		if (m.flags & SCAN_ARC_M_PATH_ODD)
+			scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, ml.id,
+					 "archive-unsafe-name",
+					 "member name is absolute, climbs out "
+					 "with '..', or has control, bidi or "
+					 "invalid characters; shown as '%s'",
+					 m.path);
 		if (m.flags & SCAN_ARC_M_ENCRYPTED) {
 			/* Nothing to scan, but the name and declared size
 			 * still go to the attachment filter. */

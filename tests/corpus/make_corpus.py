@@ -345,12 +345,13 @@ write("virus-zip-in-zip.eml", multipart("five layers", [
 def targz(files):
     import tarfile
     bio = io.BytesIO()
-    with tarfile.open(fileobj=bio, mode="w:gz", format=tarfile.USTAR_FORMAT) as t:
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.USTAR_FORMAT) as t:
         for name, data in files:
             ti = tarfile.TarInfo(name)
             ti.size, ti.mtime = len(data), 1795000000
             t.addfile(ti, io.BytesIO(data))
-    return bio.getvalue()
+    # gzip here, not by tarfile: its header would carry today's time.
+    return __import__("gzip").compress(bio.getvalue(), mtime=0)
 
 
 write("virus-tar-gz.eml", multipart("tarball", [
@@ -385,3 +386,14 @@ write("virus-eml-in-zip.eml", multipart("fwd", [
     TEXT_ARC, attachment(zipped([("mail/original.eml",
                                   saved.replace("\n", "\r\n").encode())]),
                          "forward.zip", "application/zip")]))
+# Two zips back to back: the central directory lists the second (what
+# 7-Zip and Explorer show), a streaming extractor finds the first.
+write("virus-zip-concatenated.eml", multipart("two in one", [
+    TEXT_ARC, attachment(zipped([("hidden/eicar.com", EICAR)]) +
+                         zipped([("readme.txt", b"nothing here\n")]),
+                         "docs.zip", "application/zip")]))
+# Zip-slip: a member name that climbs out of the extraction directory.
+write("attach-zip-slip.eml", multipart("update", [
+    TEXT_ARC, attachment(zipped([("../../Startup/update.exe",
+                                  b"MZ" + b"\0" * 100)]),
+                         "update.zip", "application/zip")]))
