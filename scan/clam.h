@@ -140,7 +140,8 @@ void clam_options_init(struct clam_options *o);
 
 /* Limits from the scan configuration's (l borrowed): scansize =
  * decompressed_bytes, filesize = decoded_bytes (no leaf is larger),
- * recursion = archive_depth. Other fields untouched. */
+ * recursion = archive_depth; a zero limit leaves its field as it was.
+ * Other fields untouched. */
 void clam_options_from_limits(struct clam_options *o,
 			      const struct scan_limits *l);
 

@@ -10,6 +10,7 @@
 #include "scan/clam.h"
 #include "scan/filetype.h"
 #include "scan/hash.h"
+#include "scan/policy.h"
 #include "scan/verdict.h"
 #include "tests/unit/check.h"
 
@@ -282,6 +283,34 @@ static void test_classify(void)
 					      &k) == 0 &&
 		      k == kinds[i].k);
 	}
+}
+
+static void test_options(void)
+{
+	struct clam_options o;
+	clam_options_init(&o);
+	CHECK_EQ_INT(o.max_scansize, 128ull << 20);
+	CHECK_EQ_INT(o.max_filesize, 64ull << 20);
+	CHECK_EQ_INT(o.max_recursion, 20);
+	CHECK_EQ_INT(o.max_files, 10000);
+	CHECK_EQ_INT(o.max_scantime_ms, 20000);
+	CHECK_EQ_INT(o.heuristics, CLAM_H_ENCRYPTED | CLAM_H_MACROS |
+					   CLAM_H_BROKEN);
+	CHECK(o.cache == NULL && o.tmpdir == NULL && o.generation == 0);
+	struct scan_limits l;
+	memset(&l, 0, sizeof(l));
+	l.decompressed_bytes = 300u << 20;
+	l.decoded_bytes = 40u << 20;
+	l.archive_depth = 7;
+	clam_options_from_limits(&o, &l);
+	CHECK_EQ_INT(o.max_scansize, 300u << 20);
+	CHECK_EQ_INT(o.max_filesize, 40u << 20);
+	CHECK_EQ_INT(o.max_recursion, 7);
+	CHECK_EQ_INT(o.max_files, 10000); /* untouched */
+	/* a zero limit leaves its field as it was */
+	memset(&l, 0, sizeof(l));
+	clam_options_from_limits(&o, &l);
+	CHECK_EQ_INT(o.max_recursion, 7);
 }
 
 static void fill_key(uint8_t k[32], uint64_t i)
@@ -939,6 +968,7 @@ int main(void)
 	}
 	RUN(test_select);
 	RUN(test_classify);
+	RUN(test_options);
 	RUN(test_cache_table);
 	RUN(test_cache_threads);
 	RUN(test_engine_bundled);
