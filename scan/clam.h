@@ -37,6 +37,10 @@
  * max_recursion is reported by its Heuristics.Limits.Exceeded.* name.
  * Real signature matches win over heuristic ones (libclamav defers
  * heuristic alerts to the end of the scan; "heuristic precedence" off).
+ * Time: one clam_scan is bounded by max_scantime_ms (libclamav checks
+ * it between its steps: CL_ETIMEOUT or Heuristics.Limits.Exceeded.
+ * MaxScanTime, both "limit"), not by scan_ctx_set_deadline(): the
+ * caller starts no libclamav scan it has no time left for.
  *
  * Thread-safety. cl_init() runs once per process (pthread_once) from
  * clam_engine_create(), which also installs libclamav's message callback
