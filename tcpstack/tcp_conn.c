@@ -371,23 +371,33 @@ void tcp_conn_release(struct tcp_conn *c)
 		conn_finish(c);
 }
 
-/* The application read everything up to the end of a write of the peer
- * and answered nothing in the same burst (a reply that waits for a
- * verdict, a slow disk): ACK now rather than after delack_us. The peer
- * would otherwise take the silence for a lost tail and send a loss probe
- * (RFC 8985: its probe timeout is about two round trips, far below our
- * 40 ms). Linux does the same when a read drains a "pushed" segment. A
- * reply sent by the handler has carried the ACK already. */
-static void tcp_ack_pushed(struct tcp_conn *c)
+/* ACKs deferred to the end of the burst, after the application's events
+ * (a reply it sent has carried the ACK already):
+ *  - every second full-sized segment (RFC 5681 4.2) is owed an ACK; one
+ *    ACK covers all of them that arrived in the burst (a stretch ACK, as
+ *    Linux sends after GRO). On a TAP port every frame out is a system
+ *    call, so this halves the cost of a bulk transfer under load;
+ *  - the application read everything up to the end of a write of the peer
+ *    and answered nothing (a reply that waits for a verdict, a slow
+ *    disk): ACK now rather than after delack_us, or the peer takes the
+ *    silence for a lost tail and sends a loss probe (RFC 8985: its probe
+ *    timeout is about two round trips, far below our 40 ms). Linux does
+ *    the same when a read drains a "pushed" segment. */
+static void tcp_ack_deferred(struct tcp_conn *c)
 {
-	if ((c->flags & TCP_CF_PUSHED) && c->rcv_unacked > 0 &&
-	    c->rq.bytes == 0 &&
-	    !(c->flags & (TCP_CF_ZOMBIE | TCP_CF_LINGER)) &&
-	    (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT1 ||
-	     c->state == TCP_FIN_WAIT2)) {
+	uint32_t f = c->flags;
+	if (!(f & (TCP_CF_ACK_BURST | TCP_CF_PUSHED)) || c->rcv_unacked == 0 ||
+	    (f & (TCP_CF_ZOMBIE | TCP_CF_LINGER)) ||
+	    !(c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT1 ||
+	      c->state == TCP_FIN_WAIT2))
+		return;
+	if (f & TCP_CF_ACK_BURST) {
+		tcp_send_ack(c);
+	} else if (c->rq.bytes == 0) {
 		c->s->st.pushed_acks++;
 		tcp_send_ack(c);
 	}
+	c->flags &= ~TCP_CF_ACK_BURST;  /* else the delayed-ACK timer */
 }
 
 void tcp_deliver_pending(struct tcp_stack *s)
@@ -407,7 +417,7 @@ void tcp_deliver_pending(struct tcp_stack *s)
 		if ((f & TCP_CF_PEND_W) && c->h->writable != NULL &&
 		    !(c->flags & (TCP_CF_ZOMBIE | TCP_CF_DETACHED)))
 			c->h->writable(c->ctx, c);
-		tcp_ack_pushed(c);
+		tcp_ack_deferred(c);
 		tcp_linger_check(c);
 		tcp_conn_release(c);
 	}

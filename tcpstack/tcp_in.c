@@ -458,8 +458,19 @@ static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 	if (!(c->flags & TCP_CF_ACK_NOW) && c->rcv_unacked > 0) {
 		/* RFC 5681 4.2: every second full-sized segment, else later */
 		if (c->rcv_unacked >= 2u * c->rcv_seg_max) {
-			c->flags |= TCP_CF_ACK_NOW;
+			/* At the end of this receive burst: one ACK for all
+			 * of the burst's segments of this connection, after
+			 * the application had the chance to carry it on a
+			 * reply (tcp_deliver_pending). Without an
+			 * application to run, at once. */
 			s->st.quick_acks++;
+			if (c->flags & (TCP_CF_ZOMBIE | TCP_CF_DETACHED) ||
+			    c->h == NULL)
+				c->flags |= TCP_CF_ACK_NOW;
+			else {
+				tcp_conn_pend(c, TCP_CF_ACK_BURST);
+				tcp_arm_delack(c);  /* never left unsent */
+			}
 		} else {
 			tcp_arm_delack(c);
 		}

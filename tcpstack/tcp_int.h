@@ -58,6 +58,7 @@ enum {
 	TCP_CF_LINGER_TW = 1u << 19,  /* ... then a TIME_WAIT record */
 	TCP_CF_PUSHED = 1u << 20,   /* a segment shorter than the largest
 	                             * seen is waiting for its ACK */
+	TCP_CF_ACK_BURST = 1u << 21,  /* ACK at the end of this burst */
 };
 
 /* What the main timer of a connection does when it fires. */

@@ -151,7 +151,7 @@ static int conn_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len,
 		g.ack = c->rcv_nxt;
 		c->last_ack_sent = c->rcv_nxt;
 		c->rcv_unacked = 0;
-		c->flags &= ~(TCP_CF_ACK_NOW | TCP_CF_PUSHED);
+		c->flags &= ~(TCP_CF_ACK_NOW | TCP_CF_PUSHED | TCP_CF_ACK_BURST);
 		if (tmr_armed(&c->delack))
 			tmr_cancel(&c->s->wheel, &c->delack);
 	}
