@@ -48,8 +48,12 @@
  * dictionaries as the header declares - xz is capped by libarchive's 1 GiB
  * memlimit, 7z/rar dictionaries are not). Those dictionaries are
  * written only as output is produced, so resident memory stays bounded by
- * the byte budget; address space per open layer can be larger. One walker
- * per open layer, at most max_depth layers open at once.
+ * the byte budget; address space per open layer can be larger. The
+ * exception is a 7z PPMd model: allocated at the size its header declares
+ * (up to 4 GiB of address space) and touched as the model grows, which
+ * the byte and time budgets bound only indirectly (PPMd decodes at a few
+ * hundred KB/s). One walker per open layer, at most max_depth layers open
+ * at once.
  *
  * Not thread-safe per walker or budget; walkers on different threads are
  * independent (libarchive keeps no shared mutable state).
