@@ -350,6 +350,33 @@ static void bare(struct smtp_body *b)
 	line_end(b, false);
 }
 
+/* The fast path, at the start of a line after the header section: the
+ * longest run of whole lines that the state machine would store exactly
+ * as they came (each ends in CRLF, holds no other CR or LF, fits
+ * text_line_max, and under DATA framing does not start with a dot, which
+ * needs the slow path). Returns its length; 0
+ * when the first line does not qualify. One append per run instead of two
+ * per line: the body of a message is mostly such lines. */
+static size_t plain_lines(const struct smtp_body *b, const unsigned char *p,
+			  size_t n)
+{
+	size_t run = 0;
+	while (run < n) {
+		const unsigned char *line = p + run;
+		if (b->dot && line[0] == '.')
+			break;
+		const unsigned char *lf = memchr(line, '\n', n - run);
+		if (lf == NULL || lf == line || lf[-1] != '\r')
+			break;
+		size_t len = (size_t)(lf - line) + 1;  /* with CRLF */
+		if (len > b->cfg->text_line_max ||
+		    memchr(line, '\r', len - 2) != NULL)
+			break;
+		run += len;
+	}
+	return run;
+}
+
 size_t smtp_body_feed(struct smtp_body *b, const unsigned char *p, size_t n,
 		      bool *done)
 {
@@ -359,6 +386,15 @@ size_t smtp_body_feed(struct smtp_body *b, const unsigned char *p, size_t n,
 		unsigned char c = p[i];
 		switch (b->st) {
 		case SB_BOL:
+			if (!b->in_header && b->linelen == 0) {
+				size_t run = plain_lines(b, p + i, n - i);
+				if (run > 0) {
+					out(b, p + i, run);
+					b->bol_real = true;
+					i += run;
+					break;
+				}
+			}
 			if (b->dot && c == '.') {
 				b->st = SB_DOT;
 				b->linelen = 1;
