@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scan/clam.h"
 #include "scan/policy.h"
@@ -123,12 +124,54 @@ static int hs_found(struct scan_ctx *c, int part, int inner_lo, int inner_hi,
 	return 0;
 }
 
+/* A text leaf that is a mail or an mbox (an attachment not declared
+ * message/rfc822, so our MIME layer does not open it): its first line is
+ * "From " or a header field, and a MIME header starts a line within the
+ * first 4 KiB. libclamav decodes it. */
+static int looks_like_mail(const uint8_t *d, size_t n)
+{
+	size_t lim = n < 4096 ? n : 4096, i = 0;
+	if (lim < 5)
+		return 0;
+	if (memcmp(d, "From ", 5) != 0) {
+		while (i < lim && d[i] > ' ' && d[i] < 0x7f && d[i] != ':')
+			i++;
+		if (i == 0 || i >= lim || d[i] != ':')
+			return 0;
+	}
+	static const char *const mime[] = {"mime-version:", "content-type:",
+					   "content-transfer-encoding:"};
+	for (i = 0; i < lim; i++) {
+		if (i > 0 && d[i - 1] != '\n')
+			continue;
+		for (size_t k = 0; k < sizeof(mime) / sizeof(mime[0]); k++) {
+			size_t ml = strlen(mime[k]);
+			if (lim - i >= ml &&
+			    strncasecmp((const char *)d + i, mime[k], ml) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int pipe_clam(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	      size_t n, enum scan_ftype ft, const uint8_t sha256[32],
-	      int first_inner)
+	      int first_inner, int unread)
 {
 	const struct scan_engine *e = c->e;
-	if (c->clam == NULL || !clam_wants(ft, e->clam_sel))
+	if (c->clam == NULL)
+		return 0;
+	/* Besides the selection: containers our walker could not read to
+	 * the end, and mail carried as a plain attachment. */
+	const char *why = NULL;
+	if (clam_wants(ft, e->clam_sel))
+		why = "";
+	else if (e->clam_sel == CLAM_SEL_DEFAULT && unread)
+		why = ", not fully read by the archive walker";
+	else if (e->clam_sel == CLAM_SEL_DEFAULT && ft == SCAN_FT_TEXT &&
+		 looks_like_mail(d, n))
+		why = ", a mail as an attachment";
+	if (why == NULL)
 		return 0;
 	if (pipe_time_up(c))
 		return -ETIME;
@@ -143,11 +186,11 @@ int pipe_clam(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	struct clam_result r;
 	int rc = clam_scan(c->clam, d, n, sha256, l->filename, &r);
 	const char *kind = clam_class_finding(r.cls);
-	scan_explain(c->v, "  libclamav part %d: %s%s%s%s (%s, %.1f ms)\n",
+	scan_explain(c->v, "  libclamav part %d: %s%s%s%s (%s, %.1f ms%s)\n",
 		     l->id, kind ? kind : "clean", r.name[0] ? " " : "",
 		     r.name, rc < 0 ? " error" : "",
 		     r.cached ? "cache hit" : "scanned",
-		     (double)r.scan_ns / 1e6);
+		     (double)r.scan_ns / 1e6, why);
 	switch (r.cls) {
 	case CLAM_CLEAN:
 		break;

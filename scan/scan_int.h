@@ -159,7 +159,8 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
  * results become findings; a virus the Hyperscan path found in this leaf
  * or in a part inside it (ids first_inner .. c->next_id - 1: call it
  * after the embedded files and archive members) is not reported twice.
- * 0 or -ETIME. */
+ * unread: the archive walker could not read all of it (a malformed
+ * finding): sent whatever the selection. 0 or -ETIME. */
 int pipe_clam_engine_create(struct scan_engine *e,
 			    const char *const *extra_sigdirs,
 			    scan_diag_fn diag, void *diag_ctx, char *err,
@@ -167,7 +168,7 @@ int pipe_clam_engine_create(struct scan_engine *e,
 void pipe_clam_engine_free(struct scan_engine *e);
 int pipe_clam(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	      size_t n, enum scan_ftype ft, const uint8_t sha256[32],
-	      int first_inner);
+	      int first_inner, int unread);
 
 /* scan.c: parse d[0..n) of leaf l as a nested message and scan it. */
 int pipe_nested_message(struct scan_ctx *c, const struct leaf *l,
