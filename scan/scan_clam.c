@@ -70,6 +70,9 @@ int pipe_clam_engine_create(struct scan_engine *e,
 		o.max_scantime_ms = lim->archive_time_ms > UINT32_MAX
 					    ? UINT32_MAX
 					    : (uint32_t)lim->archive_time_ms;
+	/* As clamd's defaults: broken executables are not a finding (our
+	 * own checks and the attachment filter judge executables). */
+	o.heuristics = CLAM_H_ENCRYPTED | CLAM_H_MACROS;
 	o.generation = atomic_fetch_add(&clam_generations, 1) + 1;
 	e->clam_cache = clam_cache_create(0);
 	if (e->clam_cache == NULL) {
@@ -202,24 +205,24 @@ int pipe_clam(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			break;
 		}
 		scan_verdict_add(c->v, SCAN_F_VIRUS, l->id, r.name,
-				 "libclamav: %s", r.detail);
+				 "%s", r.detail);
 		break;
 	case CLAM_ENCRYPTED:
 		scan_verdict_add(c->v, SCAN_F_ENCRYPTED, l->id, r.name,
-				 "libclamav: %s", r.detail);
+				 "%s", r.detail);
 		break;
 	case CLAM_MACRO:
 		scan_verdict_add(c->v, SCAN_F_MACRO, l->id, r.name,
-				 "libclamav: %s", r.detail);
+				 "%s", r.detail);
 		break;
 	case CLAM_MALFORMED:
 		scan_verdict_add(c->v, SCAN_F_MALFORMED, l->id, r.name,
-				 "libclamav: %s", r.detail);
+				 "%s", r.detail);
 		break;
 	case CLAM_LIMIT:
 	case CLAM_CLASS_COUNT:
 		scan_verdict_add(c->v, SCAN_F_LIMIT, l->id, r.name,
-				 "libclamav: %s", r.detail);
+				 "%s", r.detail);
 		break;
 	}
 	return 0;
