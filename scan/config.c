@@ -283,6 +283,56 @@ static int load_paths(struct loader *l, const struct conf_node *root)
 	return l->c->cache_dir != NULL ? 0 : OOM(l);
 }
 
+/* clamav: enabled, leaves, databases (libclamav, scan/clam.h). */
+static int load_clamav(struct loader *l, const struct conf_node *m)
+{
+	static const char *const keys[] = {"enabled", "leaves", "databases",
+					   NULL};
+	struct scan_clamav_conf *cc = &l->c->clam;
+	const struct conf_node *n;
+	size_t cnt = 0;
+	int rc;
+	cc->enabled = true;
+	cc->all_leaves = false;
+	if (m != NULL && !conf_is_null(m)) {
+		if ((rc = conf_check_map(m, "clamav", keys, l->err,
+					 l->errsz)) < 0 ||
+		    (rc = opt_bool(l, m, "enabled", "clamav.enabled",
+				   &cc->enabled)) < 0)
+			return rc;
+		if ((n = conf_map_get(m, "leaves")) != NULL) {
+			const char *s;
+			if ((rc = conf_get_string(n, "clamav.leaves", false, &s,
+						  l->err, l->errsz)) < 0)
+				return rc;
+			if (strcmp(s, "all") == 0)
+				cc->all_leaves = true;
+			else if (strcmp(s, "default") != 0)
+				return ERR(l, n, "clamav.leaves: unknown value "
+					   "'%.32s'; use default (executables, "
+					   "OLE2, PDF, RTF, HTML, unknown "
+					   "binary) or all", s);
+		}
+		n = conf_map_get(m, "databases");
+		if (n != NULL && !conf_is_null(n)) {
+			if ((rc = conf_check_strlist(n, "clamav.databases",
+						     l->err, l->errsz)) < 0)
+				return rc;
+			cnt = conf_list_len(n);
+		}
+	}
+	const char **dbs = pol_array(l->c, cnt + 1, sizeof(char *));
+	if (dbs == NULL)
+		return OOM(l);
+	for (size_t i = 0; i < cnt; i++) {
+		dbs[i] = resolve(l, conf_scalar(conf_list_at(n, i)));
+		if (dbs[i] == NULL)
+			return OOM(l);
+	}
+	cc->databases = dbs;
+	return 0;
+}
+
 /* ---- Address patterns --------------------------------------------------- */
 
 static const struct pol_group *find_group(const struct scan_config *c,
@@ -408,6 +458,9 @@ static const struct pol_template builtin_templates[] = {
 		      "\"%SUBJECT%\") carries the encrypted file "
 		      "\"%FILENAME%\", which could not be scanned, and was "
 		      "held for review."},
+	{"macro", "A message from %SENDER% to %RECIPIENT% (subject "
+		  "\"%SUBJECT%\") carries the document \"%FILENAME%\" "
+		  "with macros and was held for review."},
 };
 #define NBUILTIN_TMPL (sizeof(builtin_templates) / sizeof(builtin_templates[0]))
 
@@ -956,7 +1009,8 @@ int scan_config_from_conf(const struct conf_doc *doc,
 			  struct scan_config **out, char *err, size_t errsz)
 {
 	static const char *const keys[] = {
-		"limits", "signatures", "rule_cache", "internal_domains",
+		"limits", "signatures", "rule_cache", "clamav",
+		"internal_domains",
 		"address_groups", "templates", "content_rules", "spam",
 		"routes", "policies",
 		/* Sections owned by other programs (checked there). */
@@ -993,6 +1047,7 @@ int scan_config_from_conf(const struct conf_doc *doc,
 				 errsz)) < 0 ||
 	    (rc = load_limits(&l, conf_map_get(root, "limits"))) < 0 ||
 	    (rc = load_paths(&l, root)) < 0 ||
+	    (rc = load_clamav(&l, conf_map_get(root, "clamav"))) < 0 ||
 	    (rc = load_templates(&l, conf_map_get(root, "templates"))) < 0 ||
 	    (rc = load_groups(&l, conf_map_get(root, "address_groups"))) < 0)
 		goto fail;
@@ -1043,6 +1098,11 @@ const char *const *scan_config_signatures(const struct scan_config *cfg)
 const char *scan_config_cache_dir(const struct scan_config *cfg)
 {
 	return cfg->cache_dir;
+}
+
+const struct scan_clamav_conf *scan_config_clamav(const struct scan_config *cfg)
+{
+	return &cfg->clam;
 }
 
 void scan_config_rules(const struct scan_config *cfg,

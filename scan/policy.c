@@ -780,13 +780,38 @@ static bool f_encrypted(struct ctx *c, struct trig *t)
 	return true;
 }
 
+/* Office documents with macros (libclamav's OLE2 heuristic). */
+static bool f_macro(struct ctx *c, struct trig *t)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < c->v->nfindings; i++) {
+		const struct scan_finding *fd = &c->v->findings[i];
+		if (fd->kind != SCAN_F_MACRO)
+			continue;
+		if (n++ == 0) {
+			t->part = fd->part;
+			t->filename = part_filename(c, fd->part);
+			t->rule = fd->name;
+		}
+	}
+	if (n == 0) {
+		snprintf(t->reason, sizeof(t->reason), "no macro");
+		return false;
+	}
+	snprintf(t->reason, sizeof(t->reason),
+		 "document with macros: %s%s",
+		 t->filename ? t->filename : t->rule,
+		 n > 1 ? " and more" : "");
+	return true;
+}
+
 /* ---- Driver -------------------------------------------------------------- */
 
 static const char *const ftype_name[] = {
 	[POL_F_ATTACHMENT] = "attachment", [POL_F_SIZE] = "size",
 	[POL_F_VIRUS] = "virus", [POL_F_CONTENT] = "content",
 	[POL_F_SPAM] = "spam", [POL_F_LIMITS] = "limits",
-	[POL_F_ENCRYPTED] = "encrypted",
+	[POL_F_ENCRYPTED] = "encrypted", [POL_F_MACRO] = "macro",
 };
 
 static const char *term_name(enum pol_term t)
@@ -877,6 +902,7 @@ static enum scan_class class_of(enum scan_finding_kind k, int *rank)
 	case SCAN_F_CONTENT: *rank = 7; return SCAN_CONTENT;
 	case SCAN_F_ATTACHMENT: *rank = 5; return SCAN_ATTACHMENT;
 	case SCAN_F_ENCRYPTED: *rank = 4; return SCAN_ENCRYPTED;
+	case SCAN_F_MACRO: *rank = 6; return SCAN_MACRO;
 	case SCAN_F_SPAM: *rank = 3; return SCAN_SPAM;
 	case SCAN_F_SIZE:
 	case SCAN_F_LIMIT: *rank = 2; return SCAN_LIMIT;
@@ -951,6 +977,9 @@ int scan_policy_apply(const struct scan_config *cfg,
 			break;
 		case POL_F_ENCRYPTED:
 			hit = f_encrypted(&c, &t);
+			break;
+		case POL_F_MACRO:
+			hit = f_macro(&c, &t);
 			break;
 		}
 		if (!hit) {

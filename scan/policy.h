@@ -18,6 +18,9 @@
  *                      archive_ratio, archive_time, findings
  *   signatures:        path or list of paths (ClamAV files or directories)
  *   rule_cache:        directory for compiled rule databases
+ *   clamav:            enabled (true), leaves (default | all),
+ *                      databases (extra ClamAV files or directories;
+ *                      libclamav also loads every `signatures:` path)
  *   internal_domains:  list: "example.net", "*.example.net" (subdomains)
  *   address_groups:    name -> list of address patterns
  *   templates:         name -> notification text
@@ -76,9 +79,11 @@
  *     only), ties go to the first finding.
  *   - encrypted: triggers on SCAN_F_ENCRYPTED findings (an archive or
  *     member that needs a password: its content was not scanned).
+ *   - macro: triggers on SCAN_F_MACRO findings (an OLE2 document with
+ *     VBA or XLM macros, reported by libclamav).
  *   - v->cls reports what was seen, independently of the actions: the
- *     highest of virus > content > attachment > encrypted > spam > limit
- *     (also size)
+ *     highest of virus > content > macro > attachment > encrypted > spam
+ *     > limit (also size)
  *     > malformed over all findings; ambiguous alone leaves it clean.
  *   - v->reason: the deciding filter's one-line reason (terminal action),
  *     else the first triggered filter's, else empty.
@@ -96,6 +101,7 @@
 #ifndef SLUICE_SCAN_POLICY_H
 #define SLUICE_SCAN_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -156,6 +162,15 @@ const char *const *scan_config_signatures(const struct scan_config *cfg);
 
 /* Rule cache directory, resolved (default "<config dir>/.cache"). */
 const char *scan_config_cache_dir(const struct scan_config *cfg);
+
+/* The `clamav:` section (libclamav as a second opinion, scan/clam.h). */
+struct scan_clamav_conf {
+	bool enabled;       /* enabled (default true) */
+	bool all_leaves;    /* leaves: all; false: default (clam_wants) */
+	const char *const *databases; /* extra paths, resolved, NULL-ended;
+					 loaded after `signatures:` */
+};
+const struct scan_clamav_conf *scan_config_clamav(const struct scan_config *cfg);
 
 /* Content rules (SCAN_RULE_CONTENT) followed by spam keywords
  * (SCAN_RULE_SPAM), with file and line of each. */

@@ -37,7 +37,7 @@ static const char *const ftype_names[] = {
 	[POL_F_ATTACHMENT] = "attachment", [POL_F_SIZE] = "size",
 	[POL_F_VIRUS] = "virus", [POL_F_CONTENT] = "content",
 	[POL_F_SPAM] = "spam", [POL_F_LIMITS] = "limits",
-	[POL_F_ENCRYPTED] = "encrypted",
+	[POL_F_ENCRYPTED] = "encrypted", [POL_F_MACRO] = "macro",
 };
 
 /* Defaults when a filter does not say `action:`. */
@@ -60,6 +60,8 @@ static const struct {
 			  "X-Sluice-Suspect: %RULE%"},
 	[POL_F_ENCRYPTED] = {POL_T_QUARANTINE, 0, "encrypted", "[ENCRYPTED]",
 			     "X-Sluice-Encrypted: %FILENAME%"},
+	[POL_F_MACRO] = {POL_T_QUARANTINE, 0, "macro", "[MACRO]",
+			 "X-Sluice-Macro: %FILENAME%"},
 };
 
 static const char default_notice[] =
@@ -267,6 +269,7 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 		[POL_F_SPAM] = {"threshold", NULL},
 		[POL_F_LIMITS] = {"findings", NULL},
 		[POL_F_ENCRYPTED] = {NULL},
+		[POL_F_MACRO] = {NULL},
 	};
 	char what[128];
 	int rc;
@@ -277,8 +280,8 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 	const char *t;
 	if (tn == NULL)
 		return ERR(l, m, "policy '%s': filter without 'type'; use "
-			   "attachment, size, virus, content, spam, limits "
-			   "or encrypted", pname);
+			   "attachment, size, virus, content, spam, limits, "
+			   "encrypted or macro", pname);
 	if ((rc = conf_get_string(tn, "filter type", false, &t, l->err,
 				  l->errsz)) < 0)
 		return rc;
@@ -289,7 +292,7 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 	if (ti == sizeof(ftype_names) / sizeof(ftype_names[0]))
 		return ERR(l, tn, "policy '%s': unknown filter type '%.32s'; "
 			   "use attachment, size, virus, content, spam, "
-			   "limits or encrypted", pname, t);
+			   "limits, encrypted or macro", pname, t);
 	f->type = (enum pol_ftype)ti;
 	f->line = conf_line(m);
 	snprintf(what, sizeof(what), "policy '%s' %s filter", pname, t);
@@ -419,6 +422,7 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 		}
 		break;
 	case POL_F_ENCRYPTED:
+	case POL_F_MACRO:
 		break;
 	}
 	return 0;
@@ -468,6 +472,9 @@ static const char builtin_default_policy[] =
 	"- type: encrypted\n"
 	"  action: quarantine\n"
 	"  area: encrypted\n"
+	"- type: macro\n"
+	"  action: quarantine\n"
+	"  area: macro\n"
 	"- type: spam\n"
 	"  action: [tag, header]\n"
 	"  tag: \"[SPAM]\"\n"

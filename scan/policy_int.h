@@ -77,6 +77,7 @@ enum pol_ftype {
 	POL_F_SPAM,
 	POL_F_LIMITS,
 	POL_F_ENCRYPTED,
+	POL_F_MACRO,
 };
 
 struct pol_class {
@@ -157,6 +158,7 @@ struct scan_config {
 	struct scan_limits lim;
 	const char **sigs;              /* NULL-terminated */
 	const char *cache_dir;
+	struct scan_clamav_conf clam;
 	struct pol_pats internal;
 	struct pol_group *groups;
 	size_t ngroups;

@@ -90,6 +90,10 @@ int scan_engine_create(const struct scan_config *cfg,
 			   errsz);
 	if (rc < 0)
 		goto fail;
+	rc = pipe_clam_engine_create(e, extra_sigdirs, diag, diag_ctx, err,
+				     errsz);
+	if (rc < 0)
+		goto fail;
 	scan_rules_free(rules);
 	*out = e;
 	return 0;
@@ -103,6 +107,7 @@ void scan_engine_free(struct scan_engine *e)
 {
 	if (e == NULL)
 		return;
+	pipe_clam_engine_free(e);
 	scan_db_free(e->db);
 	free(e);
 }
@@ -125,6 +130,10 @@ struct scan_ctx *scan_ctx_create(const struct scan_engine *e)
 	c->e = e;
 	c->arena = scan_arena_create(e->decoded_max + ARENA_OVERHEAD);
 	c->scratch = scan_db_scratch_create(e->db);
+	if (e->clam != NULL && (c->clam = clam_ctx_create(e->clam)) == NULL) {
+		scan_ctx_free(c);
+		return NULL;
+	}
 	/* Every id a scan can hand out: the top-level tree (parts + 1 with
 	 * the "rest" leaf), nested trees within the same part limit, and
 	 * the embedded files. */
@@ -147,6 +156,7 @@ void scan_ctx_free(struct scan_ctx *c)
 		return;
 	scan_db_scratch_free(c->scratch);
 	scan_arena_free(c->arena);
+	clam_ctx_free(c->clam);
 	free(c->holder);
 	free(c->edit_mask);
 	for (size_t i = 0; i < sizeof(c->arc_buf) / sizeof(c->arc_buf[0]);
@@ -206,7 +216,7 @@ static void keep_reported_findings(struct scan_verdict *v, unsigned max)
 		[SCAN_F_ATTACHMENT] = 2, [SCAN_F_SPAM] = 3,
 		[SCAN_F_SIZE] = 4,      [SCAN_F_LIMIT] = 5,
 		[SCAN_F_MALFORMED] = 6, [SCAN_F_AMBIGUOUS] = 7,
-		[SCAN_F_ENCRYPTED] = 2,
+		[SCAN_F_ENCRYPTED] = 2, [SCAN_F_MACRO] = 2,
 	};
 	if (max == 0 || v->nfindings <= max)
 		return;

@@ -50,6 +50,11 @@ const struct scan_config *scan_engine_config(const struct scan_engine *e);
 struct scan_ctx *scan_ctx_create(const struct scan_engine *e);
 void scan_ctx_free(struct scan_ctx *c);
 
+/* libclamav counters of c (scan/clam.h): 0, or -ENOENT when the engine
+ * runs without libclamav (clamav.enabled false, no signature path). */
+struct clam_stats;
+int scan_ctx_clam_stats(const struct scan_ctx *c, struct clam_stats *out);
+
 /* Name of the limit finding of a scan that ran out of time. */
 #define SCAN_TIME_FINDING "scan-time"
 
@@ -65,7 +70,8 @@ void scan_ctx_free(struct scan_ctx *c);
  * message, one header block's RFC 2047 decoding, one charset conversion
  * and one Hyperscan pass over one buffer (block mode: slicing a buffer
  * would lose matches across slices, streaming mode needs another
- * database); a pass over 64 KiB or more is not started when it could not
+ * database), and one libclamav scan of one leaf (started only before
+ * the deadline, bounded by limits.archive_time); a pass over 64 KiB or more is not started when it could not
  * end before the deadline even at the fastest rate seen on c. Overrun
  * bound: the longest of those steps, at most one buffer of
  * limits.decoded_bytes, dominated by the Hyperscan pass (with

@@ -9,6 +9,7 @@
  *              digests, Hyperscan over the bytes and the text views,
  *              embedded files, header views
  * scan_archive.c  containers: each member of an archive is a leaf
+ * scan_clam.c  libclamav on the leaves clam_wants() selects
  * scan_hits.c  rule hits -> findings (virus, content, keyword
  *              expressions, spam weights)
  * edit.c       the verdict's edits applied to the scanned message (reads
@@ -22,6 +23,7 @@
 
 #include "scan/arena.h"
 #include "scan/archive.h"
+#include "scan/clam.h"
 #include "scan/hsdb.h"
 #include "scan/mime.h"
 #include "scan/scan.h"
@@ -36,12 +38,18 @@ struct scan_engine {
 	struct scan_db *db;
 	struct mime_limits mlim;
 	size_t decoded_max;
+	/* libclamav (scan_clam.c): NULL when off (clamav.enabled false or
+	 * no signature path). The cache belongs to this generation. */
+	struct clam_engine *clam;
+	struct clam_cache *clam_cache;
+	enum clam_select clam_sel;
 };
 
 struct scan_ctx {
 	const struct scan_engine *e;
 	struct scan_arena *arena;
 	struct scan_db_scratch *scratch;
+	struct clam_ctx *clam; /* NULL when the engine has no libclamav */
 
 	/* Time budget (scan_ctx_set_deadline): CLOCK_MONOTONIC ns, 0 none. */
 	uint64_t deadline_ns;
@@ -143,6 +151,24 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 void pipe_archive_begin(struct scan_ctx *c);
 int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 		 size_t n);
+
+/* scan_clam.c: build e->clam from the config's `clamav:` section and every
+ * signature path (0 with e->clam NULL when disabled or nothing to load;
+ * -errno with err set); free it. pipe_clam: libclamav on leaf l (bytes
+ * d[0..n), true type ft, SHA-256 for the verdict cache) when selected;
+ * results become findings; a virus the Hyperscan path found in this leaf
+ * or in a part inside it (ids first_inner .. c->next_id - 1: call it
+ * after the embedded files and archive members) is not reported twice.
+ * unread: the archive walker could not read all of it (a malformed
+ * finding): sent whatever the selection. 0 or -ETIME. */
+int pipe_clam_engine_create(struct scan_engine *e,
+			    const char *const *extra_sigdirs,
+			    scan_diag_fn diag, void *diag_ctx, char *err,
+			    size_t errsz);
+void pipe_clam_engine_free(struct scan_engine *e);
+int pipe_clam(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
+	      size_t n, enum scan_ftype ft, const uint8_t sha256[32],
+	      int first_inner, int unread);
 
 /* scan.c: parse d[0..n) of leaf l as a nested message and scan it. */
 int pipe_nested_message(struct scan_ctx *c, const struct leaf *l,

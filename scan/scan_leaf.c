@@ -335,12 +335,24 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 		if (rc < 0)
 			return rc;
 	}
+	/* Parts found inside this leaf get ids from here on. */
+	int first_inner = c->next_id;
 	rc = extract_embedded(c, l, d, n, ft);
 	if (rc < 0)
 		return rc;
-	if (scan_arc_handles(ft))
-		rc = pipe_archive(c, l, d, n);
-	return rc;
+	int unread = 0;
+	if (scan_arc_handles(ft)) {
+		unsigned nf = c->v->nfindings;
+		if ((rc = pipe_archive(c, l, d, n)) < 0)
+			return rc;
+		/* A member the walker could not read (an unsupported method,
+		 * a corrupt layer): libclamav has its own unpackers. */
+		for (unsigned i = nf; i < c->v->nfindings && !unread; i++)
+			unread = c->v->findings[i].kind == SCAN_F_MALFORMED;
+	}
+	/* libclamav last: a virus the Hyperscan path already found in this
+	 * leaf or in a file inside it is then reported once. */
+	return pipe_clam(c, l, d, n, ft, sha256, first_inner, unread);
 }
 
 /* Decode a body with one transfer encoding into the arena. For CTEs that

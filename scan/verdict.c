@@ -15,6 +15,7 @@ static const char *const finding_names[SCAN_F_KIND_COUNT] = {
 	[SCAN_F_MALFORMED] = "malformed",
 	[SCAN_F_AMBIGUOUS] = "ambiguous",
 	[SCAN_F_ENCRYPTED] = "encrypted",
+	[SCAN_F_MACRO] = "macro",
 };
 
 void scan_verdict_init(struct scan_verdict *v, char *explain_buf,
@@ -113,6 +114,7 @@ const char *scan_class_name(enum scan_class c)
 	case SCAN_CONTENT: return "content";
 	case SCAN_ATTACHMENT: return "attachment";
 	case SCAN_ENCRYPTED: return "encrypted";
+	case SCAN_MACRO: return "macro";
 	case SCAN_LIMIT: return "limit";
 	case SCAN_MALFORMED: return "malformed";
 	}

@@ -30,11 +30,12 @@ enum scan_finding_kind {
 	SCAN_F_MALFORMED,  /* broken structure or encoding */
 	SCAN_F_AMBIGUOUS,  /* two readings possible; both were scanned */
 	SCAN_F_ENCRYPTED,  /* encrypted archive or member: not scannable */
+	SCAN_F_MACRO,      /* office document with macros (libclamav) */
 	SCAN_F_KIND_COUNT
 };
 
 /* Overall verdict class, as printed: clean | virus | spam | content |
- * attachment | encrypted | limit | malformed. */
+ * attachment | encrypted | macro | limit | malformed. */
 enum scan_class {
 	SCAN_CLEAN,
 	SCAN_VIRUS,
@@ -42,6 +43,7 @@ enum scan_class {
 	SCAN_CONTENT,
 	SCAN_ATTACHMENT,
 	SCAN_ENCRYPTED,
+	SCAN_MACRO,
 	SCAN_LIMIT,
 	SCAN_MALFORMED,
 };

@@ -397,3 +397,54 @@ write("attach-zip-slip.eml", multipart("update", [
     TEXT_ARC, attachment(zipped([("../../Startup/update.exe",
                                   b"MZ" + b"\0" * 100)]),
                          "update.zip", "application/zip")]))
+
+
+# libclamav (issue 5): an OLE2 workbook with an Excel 4.0 macro sheet (a
+# BOUNDSHEET of type 1), as tests/unit/test_clam.c builds it; libclamav's
+# OLE2 heuristic makes it a `macro` finding, quarantined in area macro.
+def xls_macro():
+    f = bytearray(512 * 11)
+    f[0:8] = bytes.fromhex("d0cf11e0a1b11ae1")
+    struct.pack_into("<HHHHH", f, 24, 0x3e, 3, 0xfffe, 9, 6)
+    struct.pack_into("<I", f, 44, 1)
+    struct.pack_into("<I", f, 48, 1)
+    struct.pack_into("<I", f, 56, 4096)
+    struct.pack_into("<I", f, 60, 0xfffffffe)
+    struct.pack_into("<I", f, 68, 0xfffffffe)
+    struct.pack_into("<I", f, 76, 0)
+    for i in range(1, 109):
+        struct.pack_into("<I", f, 76 + 4 * i, 0xffffffff)
+    for i in range(128):
+        struct.pack_into("<I", f, 512 + 4 * i, 0xffffffff)
+    struct.pack_into("<II", f, 512, 0xfffffffd, 0xfffffffe)
+    for s in range(2, 9):
+        struct.pack_into("<I", f, 512 + 4 * s, s + 1)
+    struct.pack_into("<I", f, 512 + 36, 0xfffffffe)
+
+    def dirent(off, name, typ, child, start, size):
+        for i, ch in enumerate(name):
+            struct.pack_into("<H", f, off + 2 * i, ord(ch))
+        struct.pack_into("<H", f, off + 64, 2 * len(name) + 2)
+        f[off + 66] = typ
+        f[off + 67] = 1
+        struct.pack_into("<III", f, off + 68, 0xffffffff, 0xffffffff, child)
+        struct.pack_into("<II", f, off + 116, start, size)
+    dirent(1024, "Root Entry", 5, 1, 0xfffffffe, 0)
+    dirent(1024 + 128, "Workbook", 2, 0xffffffff, 2, 4096)
+    for i in (2, 3):
+        struct.pack_into("<III", f, 1024 + 128 * i + 68,
+                         0xffffffff, 0xffffffff, 0xffffffff)
+    w = 1536
+    bof = bytes([0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]) + bytes(12)
+    bs = bytes([0x85, 0x00, 0x0e, 0x00, 0, 0, 0, 0, 0, 0x01, 0x06, 0x00]) + \
+        b"Macro1"
+    f[w:w + len(bof)] = bof
+    f[w + len(bof):w + len(bof) + len(bs)] = bs
+    e = w + len(bof) + len(bs)
+    f[e:e + 4] = bytes([0x0a, 0x00, 0x00, 0x00])
+    return bytes(f)
+
+
+write("macro-xls.eml", multipart("quarterly figures", [
+    TEXT_ARC, attachment(xls_macro(), "figures.xls",
+                         "application/vnd.ms-excel")]))

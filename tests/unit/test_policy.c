@@ -61,8 +61,8 @@ static const struct {
 	 "here"},
 	{"internal_domains: [bob@example.net]\n", "t.conf:1: "
 	 "internal_domains: 'bob@example.net' is an address"},
-	{"policies:\n  p:\n    - type: macro\n", "t.conf:3: policy 'p': "
-	 "unknown filter type 'macro'"},
+	{"policies:\n  p:\n    - type: macros\n", "t.conf:3: policy 'p': "
+	 "unknown filter type 'macros'"},
 	{"policies:\n  p:\n    - action: reject\n", "t.conf:3: policy 'p': "
 	 "filter without 'type'"},
 	{"policies:\n  p:\n    - type: virus\n      action: reject\n"
