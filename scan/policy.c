@@ -755,13 +755,16 @@ static bool f_limits(struct ctx *c, const struct pol_filter *f,
 	return false;
 }
 
-/* Encrypted archives and members: their content could not be scanned. */
-static bool f_encrypted(struct ctx *c, struct trig *t)
+/* A filter that triggers on every finding of one kind, reported by the
+ * first: encrypted archives and members (their content could not be
+ * scanned), Office documents with macros (libclamav's OLE2 heuristic). */
+static bool f_kind(struct ctx *c, struct trig *t, enum scan_finding_kind kind,
+		   const char *none, const char *what)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < c->v->nfindings; i++) {
 		const struct scan_finding *fd = &c->v->findings[i];
-		if (fd->kind != SCAN_F_ENCRYPTED)
+		if (fd->kind != kind)
 			continue;
 		if (n++ == 0) {
 			t->part = fd->part;
@@ -770,36 +773,10 @@ static bool f_encrypted(struct ctx *c, struct trig *t)
 		}
 	}
 	if (n == 0) {
-		snprintf(t->reason, sizeof(t->reason), "nothing encrypted");
+		snprintf(t->reason, sizeof(t->reason), "%s", none);
 		return false;
 	}
-	snprintf(t->reason, sizeof(t->reason),
-		 "encrypted content cannot be scanned: %s%s",
-		 t->filename ? t->filename : t->rule,
-		 n > 1 ? " and more" : "");
-	return true;
-}
-
-/* Office documents with macros (libclamav's OLE2 heuristic). */
-static bool f_macro(struct ctx *c, struct trig *t)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < c->v->nfindings; i++) {
-		const struct scan_finding *fd = &c->v->findings[i];
-		if (fd->kind != SCAN_F_MACRO)
-			continue;
-		if (n++ == 0) {
-			t->part = fd->part;
-			t->filename = part_filename(c, fd->part);
-			t->rule = fd->name;
-		}
-	}
-	if (n == 0) {
-		snprintf(t->reason, sizeof(t->reason), "no macro");
-		return false;
-	}
-	snprintf(t->reason, sizeof(t->reason),
-		 "document with macros: %s%s",
+	snprintf(t->reason, sizeof(t->reason), "%s: %s%s", what,
 		 t->filename ? t->filename : t->rule,
 		 n > 1 ? " and more" : "");
 	return true;
@@ -976,10 +953,12 @@ int scan_policy_apply(const struct scan_config *cfg,
 			hit = f_limits(&c, f, &t);
 			break;
 		case POL_F_ENCRYPTED:
-			hit = f_encrypted(&c, &t);
+			hit = f_kind(&c, &t, SCAN_F_ENCRYPTED, "nothing encrypted",
+				   "encrypted content cannot be scanned");
 			break;
 		case POL_F_MACRO:
-			hit = f_macro(&c, &t);
+			hit = f_kind(&c, &t, SCAN_F_MACRO, "no macro",
+				   "document with macros");
 			break;
 		}
 		if (!hit) {
