@@ -13,6 +13,7 @@
 #include "scan/policy.h"
 #include "scan/verdict.h"
 #include "tests/unit/check.h"
+#include "tests/unit/ole_fixture.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -736,102 +737,11 @@ static void test_encrypted(void)
 	free(enc_eicar);
 }
 
-/* A minimal OLE2 compound file (version 3, 512-byte sectors, no mini
- * stream) holding one stream "Workbook": a BIFF8 BOF, a BOUNDSHEET whose
- * sheet type is 1 (an Excel 4.0 macro sheet), EOF, zero padding to 4096
- * bytes. Layout: header, sector 0 FAT, sector 1 directory, sectors 2-9
- * the stream. macro = 0 writes sheet type 0 (a worksheet). */
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void ole_dirent(uint8_t *d, const char *name, uint8_t type,
-		       uint32_t child, uint32_t start, uint32_t size)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < n; i++)
-		put16(d + 2 * i, (uint8_t)name[i]);
-	put16(d + 64, (uint16_t)(2 * n + 2));
-	d[66] = type;
-	d[67] = 1; /* black */
-	put32(d + 68, 0xffffffffu);
-	put32(d + 72, 0xffffffffu);
-	put32(d + 76, child);
-	put32(d + 116, start);
-	put32(d + 120, size);
-}
-
-static uint8_t *build_xls(int macro, size_t *outn)
-{
-	const size_t n = 512 * 11;
-	uint8_t *f = calloc(1, n);
-	if (f == NULL)
-		abort();
-	static const uint8_t magic[8] = {0xd0, 0xcf, 0x11, 0xe0,
-					 0xa1, 0xb1, 0x1a, 0xe1};
-	memcpy(f, magic, 8);
-	put16(f + 24, 0x003e);
-	put16(f + 26, 0x0003);
-	put16(f + 28, 0xfffe);
-	put16(f + 30, 9);
-	put16(f + 32, 6);
-	put32(f + 44, 1);           /* FAT sectors */
-	put32(f + 48, 1);           /* first directory sector */
-	put32(f + 56, 4096);        /* mini stream cutoff */
-	put32(f + 60, 0xfffffffeu); /* no mini FAT */
-	put32(f + 68, 0xfffffffeu); /* no DIFAT sectors */
-	put32(f + 76, 0);           /* DIFAT[0]: the FAT is sector 0 */
-	for (int i = 1; i < 109; i++)
-		put32(f + 76 + 4 * i, 0xffffffffu);
-	uint8_t *fat = f + 512;
-	for (int i = 0; i < 128; i++)
-		put32(fat + 4 * i, 0xffffffffu);
-	put32(fat, 0xfffffffdu);     /* sector 0: FAT */
-	put32(fat + 4, 0xfffffffeu); /* sector 1: directory, end */
-	for (uint32_t s = 2; s < 9; s++)
-		put32(fat + 4 * s, s + 1);
-	put32(fat + 4 * 9, 0xfffffffeu);
-	uint8_t *dir = f + 1024;
-	ole_dirent(dir, "Root Entry", 5, 1, 0xfffffffeu, 0);
-	ole_dirent(dir + 128, "Workbook", 2, 0xffffffffu, 2, 4096);
-	for (int i = 2; i < 4; i++) {
-		put32(dir + 128 * i + 68, 0xffffffffu);
-		put32(dir + 128 * i + 72, 0xffffffffu);
-		put32(dir + 128 * i + 76, 0xffffffffu);
-	}
-	uint8_t *w = f + 1536;
-	static const uint8_t bof[] = {0x09, 0x08, 0x10, 0x00, 0x00, 0x06,
-				      0x05, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
-				      0, 0, 0, 0};
-	memcpy(w, bof, sizeof(bof));
-	w += sizeof(bof);
-	/* BOUNDSHEET: lbPlyPos, hsState, dt, cch, flags, "Macro1" */
-	static const uint8_t bs[] = {0x85, 0x00, 0x0e, 0x00, 0, 0, 0, 0, 0,
-				     0x01, 0x06, 0x00, 'M', 'a', 'c', 'r',
-				     'o', '1'};
-	memcpy(w, bs, sizeof(bs));
-	if (!macro)
-		w[9] = 0x00;
-	w += sizeof(bs);
-	static const uint8_t eof[] = {0x0a, 0x00, 0x00, 0x00};
-	memcpy(w, eof, sizeof(eof));
-	*outn = n;
-	return f;
-}
-
 static void test_macro(void)
 {
 	size_t xlm_n, plain_n;
-	uint8_t *xlm = build_xls(1, &xlm_n);
-	uint8_t *plain = build_xls(0, &plain_n);
+	uint8_t *xlm = ole_build_xls(1, &xlm_n);
+	uint8_t *plain = ole_build_xls(0, &plain_n);
 	CHECK(scan_filetype(xlm, xlm_n) == SCAN_FT_OLE2);
 	CHECK(clam_wants(scan_filetype(xlm, xlm_n), CLAM_SEL_DEFAULT));
 	const char *paths[] = {BUNDLED, NULL};
