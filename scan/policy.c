@@ -1,6 +1,7 @@
 /* scan/policy.c - route selection and the policy engine; see policy.h.
  * Runs per message on scan cores: no allocation, no locks, no syscalls. */
 #include "scan/policy_int.h"
+#include "scan/fname.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -493,6 +494,15 @@ static const char *attach_check(const struct pol_filter *f,
 				snprintf(rule, rulesz, "type:%s", f->types[i]);
 				return rule;
 			}
+	}
+	if (name != NULL && f->deceptive) {
+		unsigned fl = scan_fname_check(name, NULL);
+		if (fl & (SCAN_FNAME_DOUBLE_EXT | SCAN_FNAME_BIDI)) {
+			snprintf(rule, rulesz, "name:%s",
+				 fl & SCAN_FNAME_BIDI ? "bidi"
+						      : "double-extension");
+			return rule;
+		}
 	}
 	if (name != NULL) {
 		for (size_t i = 0; i < f->nnames; i++)

@@ -260,9 +260,9 @@ static int parse_actions(struct loader *l, const struct conf_node *m,
 static int parse_filter(struct loader *l, const struct conf_node *m,
 			const char *pname, struct pol_filter *f)
 {
-	static const char *const extra[][5] = {
+	static const char *const extra[][6] = {
 		[POL_F_ATTACHMENT] = {"extensions", "true_types", "names",
-				      "max_size", NULL},
+				      "max_size", "deceptive_names", NULL},
 		[POL_F_SIZE] = {"max", NULL},
 		[POL_F_VIRUS] = {NULL},
 		[POL_F_CONTENT] = {"classes", NULL},
@@ -297,7 +297,7 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 	f->line = conf_line(m);
 	snprintf(what, sizeof(what), "policy '%s' %s filter", pname, t);
 
-	const char *keys[1 + NACTION_KEYS + 5];
+	const char *keys[1 + NACTION_KEYS + 6];
 	size_t k = 0;
 	keys[k++] = "type";
 	for (size_t i = 0; i < NACTION_KEYS; i++)
@@ -341,6 +341,11 @@ static int parse_filter(struct loader *l, const struct conf_node *m,
 		if ((n = conf_map_get(m, "names")) != NULL &&
 		    (rc = get_strlist(l, n, "names", &f->names,
 				      &f->nnames)) < 0)
+			return rc;
+		f->deceptive = true;
+		if ((n = conf_map_get(m, "deceptive_names")) != NULL &&
+		    (rc = conf_get_bool(n, "deceptive_names", &f->deceptive,
+					l->err, l->errsz)) < 0)
 			return rc;
 		break;
 	case POL_F_SIZE:

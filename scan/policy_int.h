@@ -97,6 +97,7 @@ struct pol_filter {
 	const char *const *names; /* globs on the file name */
 	size_t nnames;
 	uint64_t max_size;        /* 0: no limit */
+	bool deceptive;           /* block double-extension / bidi names */
 	/* size */
 	uint64_t max_message;
 	/* content */

@@ -142,8 +142,9 @@ struct scan_ctx *scan_ctx_create(const struct scan_engine *e)
 			scan_config_limits(e->cfg)->archive_members + 16;
 	c->holder = malloc(c->holder_cap * sizeof(*c->holder));
 	c->edit_mask = malloc(c->holder_cap * sizeof(*c->edit_mask));
+	c->ole2 = malloc(sizeof(*c->ole2));
 	if (c->arena == NULL || c->scratch == NULL || c->holder == NULL ||
-	    c->edit_mask == NULL) {
+	    c->edit_mask == NULL || c->ole2 == NULL) {
 		scan_ctx_free(c);
 		return NULL;
 	}
@@ -159,6 +160,7 @@ void scan_ctx_free(struct scan_ctx *c)
 	clam_ctx_free(c->clam);
 	free(c->holder);
 	free(c->edit_mask);
+	free(c->ole2);
 	for (size_t i = 0; i < sizeof(c->arc_buf) / sizeof(c->arc_buf[0]);
 	     i++)
 		scan_arc_buf_fini(&c->arc_buf[i]);

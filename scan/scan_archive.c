@@ -143,8 +143,9 @@ static const char *ctr_name(const struct leaf *l)
 }
 
 int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
-		 size_t n)
+		 size_t n, enum scan_ftype ft)
 {
+	int office = pipe_office_container(ft);
 	if (scan_config_limits(c->e->cfg)->archive_depth == 0) {
 		scan_explain(c->v, "  part %d %s: archive not opened "
 			     "(limits.archive_depth is 0)\n", l->id, l->path);
@@ -200,6 +201,7 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			.flags = MIME_F_ATTACHMENT,
 			.embed_depth = l->embed_depth,
 			.arc_depth = depth,
+			.in_office = office,
 		};
 		if (ml.path == NULL || ml.filename == NULL) {
 			rc = pipe_arena_full(c, ml.id, "archive member name");
@@ -242,6 +244,8 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			}
 			continue;
 		}
+		if (office)
+			pipe_office_member(c, l, m.path, m.data, m.len);
 		rc = pipe_leaf(c, &ml, m.data, m.len);
 		if (rc == 0 && looks_like_message(ml.filename, m.data, m.len))
 			rc = pipe_nested_message(c, &ml, m.data, m.len);

@@ -9,6 +9,8 @@
  *              digests, Hyperscan over the bytes and the text views,
  *              embedded files, header views
  * scan_archive.c  containers: each member of an archive is a leaf
+ * scan_macro.c Office macros and encryption: OLE2 directories, OOXML
+ *              members (vbaProject.bin, [Content_Types].xml)
  * scan_clam.c  libclamav on the leaves clam_wants() selects
  * scan_hits.c  rule hits -> findings (virus, content, keyword
  *              expressions, spam weights)
@@ -26,6 +28,7 @@
 #include "scan/clam.h"
 #include "scan/hsdb.h"
 #include "scan/mime.h"
+#include "scan/ole2.h"
 #include "scan/scan.h"
 
 #define MAX_EMBEDDED 256      /* extracted files recorded per message */
@@ -79,6 +82,8 @@ struct scan_ctx {
 	 * buffer per nesting level, kept warm across messages. */
 	struct scan_arc_budget arc;
 	struct scan_arc_buf arc_buf[SCAN_ARC_MAX_DEPTH + 2];
+	/* OLE2 directory reader's scratch (scan_macro.c), ~90 KiB. */
+	struct scan_ole2_work *ole2;
 
 	/* Per message. */
 	struct scan_verdict *v;
@@ -113,6 +118,8 @@ struct leaf {
 	unsigned embed_depth;
 	unsigned arc_depth;   /* archive layers around it (0: not a member) */
 	int second_view;      /* another reading of a part already listed */
+	int in_office;        /* a member of a zip-based document: its
+				 macros are reported on the document */
 };
 
 /* Has the deadline passed? Reads the clock (vDSO, ~20 ns): call it per
@@ -150,7 +157,21 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
  * -ETIME / -ENOMEM (arena) to stop the scan. */
 void pipe_archive_begin(struct scan_ctx *c);
 int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
-		 size_t n);
+		 size_t n, enum scan_ftype ft);
+
+/* scan_macro.c: Office macros and encryption found by our own readers.
+ * pipe_ole2: leaf l is OLE2 (d[0..n)): a VBA project or XLM macro sheet
+ * is a macro finding `macro`, encryption an encrypted finding
+ * `encrypted-document`, each once per part; --explain shows what the
+ * directory held. pipe_office_member: member m (path mpath, bytes
+ * d[0..n)) of zip-based container l: a vbaProject.bin or a macro-enabled
+ * [Content_Types].xml is a macro finding on l. Neither fails. */
+void pipe_ole2(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
+	       size_t n);
+void pipe_office_member(struct scan_ctx *c, const struct leaf *l,
+			const char *mpath, const uint8_t *d, size_t n);
+/* Does container type ft hold Office members (zip and OOXML family)? */
+int pipe_office_container(enum scan_ftype ft);
 
 /* scan_clam.c: build e->clam from the config's `clamav:` section and every
  * signature path (0 with e->clam NULL when disabled or nothing to load;

@@ -10,6 +10,7 @@
 #include "scan/deadline.h"
 #include "scan/decode.h"
 #include "scan/filetype.h"
+#include "scan/fname.h"
 #include "scan/hash.h"
 #include "scan/html.h"
 #include "scan/scan_int.h"
@@ -294,6 +295,27 @@ static void check_type_mismatch(struct scan_ctx *c, const struct leaf *l,
 	}
 }
 
+/* Names dressed up to hide what the file is (scan/fname.h): ambiguous
+ * findings here; the attachment filter decides what to do with them. */
+static void check_name(struct scan_ctx *c, const struct leaf *l)
+{
+	struct scan_fname_why why;
+	if (l->second_view || l->filename == NULL)
+		return;
+	unsigned fl = scan_fname_check(l->filename, &why);
+	if (fl & SCAN_FNAME_DOUBLE_EXT)
+		scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, l->id,
+				 "double-extension", "name '%s' %s",
+				 l->filename, why.double_ext);
+	if (fl & SCAN_FNAME_BIDI)
+		scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, l->id, "bidi-name",
+				 "name '%s': %s", l->filename, why.bidi);
+	if (fl & SCAN_FNAME_TRAILING)
+		scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, l->id,
+				 "trailing-dots", "name '%s': %s",
+				 l->filename, why.trailing);
+}
+
 /* Everything done to the decoded bytes of one leaf. */
 int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	      size_t n)
@@ -323,6 +345,9 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 		     l->filename ? " name " : "", l->filename ? l->filename : "",
 		     n, scan_ftype_name(ft));
 	check_type_mismatch(c, l, ft);
+	check_name(c, l);
+	if (ft == SCAN_FT_OLE2)
+		pipe_ole2(c, l, d, n);
 	scan_db_hash_match(c->e->db, c->scratch,
 			   need & SCAN_HASH_MD5 ? md5 : NULL,
 			   need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256, n, l->id);
@@ -343,7 +368,7 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	int unread = 0;
 	if (scan_arc_handles(ft)) {
 		unsigned nf = c->v->nfindings;
-		if ((rc = pipe_archive(c, l, d, n)) < 0)
+		if ((rc = pipe_archive(c, l, d, n, ft)) < 0)
 			return rc;
 		/* A member the walker could not read (an unsupported method,
 		 * a corrupt layer): libclamav has its own unpackers. */
