@@ -218,7 +218,7 @@ static void walk_tree(struct cfb *f)
 		w->parent[c] = 0;
 		w->stack[top++] = (uint16_t)c;
 	}
-	unsigned reached = 0;
+	unsigned reached = 1; /* the root */
 	while (top > 0) {
 		uint32_t i = w->stack[--top];
 		if (seen(f, i)) {

@@ -63,7 +63,7 @@
 
 struct scan_ole2_info {
 	unsigned flags;
-	unsigned entries;      /* directory entries reached from the root */
+	unsigned entries;      /* directory entries reached, root included */
 	unsigned sector_size;  /* 512 or 4096 */
 	char vba_path[64];     /* storage path, '/'-separated, ASCII */
 	char xlm_sheet[40];    /* sheet name, ASCII ('?' for others) */

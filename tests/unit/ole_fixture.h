@@ -1,7 +1,10 @@
 /*
  * tests/unit/ole_fixture.h - a macro document for tests: an OLE2 workbook
  * built in memory (no binary fixture), used by test_clam and
- * test_scan_clam. Header-only; the caller frees the result.
+ * test_scan_clam; and ole_build(), any directory tree with stream
+ * contents (VBA projects, encrypted packages, workbooks in the mini
+ * stream), used by test_ole2 and test_scan_macro. Header-only; the
+ * caller frees the result.
  */
 #ifndef SLUICE_TESTS_OLE_FIXTURE_H
 #define SLUICE_TESTS_OLE_FIXTURE_H
@@ -97,6 +100,124 @@ static inline uint8_t *ole_build_xls(int macro, size_t *outn)
 	w += sizeof(bs);
 	static const uint8_t eof[] = {0x0a, 0x00, 0x00, 0x00};
 	memcpy(w, eof, sizeof(eof));
+	*outn = n;
+	return f;
+}
+
+/* One directory entry for ole_build(): entries are written in array
+ * order (entry 0 is the root, type 5); left/right/child are entry
+ * numbers or OLE_NONE. A stream with data gets its own regular sectors,
+ * or mini sectors when mini is set (the root's stream then holds the
+ * mini stream, the header names the mini FAT). */
+#define OLE_NONE 0xffffffffu
+struct ole_ent {
+	const char *name;
+	uint8_t type; /* 1 storage, 2 stream, 5 root */
+	uint32_t left, right, child;
+	const uint8_t *data;
+	uint32_t size;
+	int mini;
+};
+
+/* 512-byte sectors: 0 FAT, 1.. directory, streams, mini stream, mini
+ * FAT. At most 128 sectors (one FAT sector): aborts beyond. */
+static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
+				 size_t *outn)
+{
+	unsigned nd = (ne + 3) / 4, nsec = 1 + nd;
+	uint32_t start[64], msize = 0;
+	if (ne > 64)
+		abort();
+	for (unsigned i = 0; i < ne; i++) {
+		start[i] = 0xfffffffeu;
+		if (e[i].size == 0)
+			continue;
+		if (e[i].mini) {
+			start[i] = msize / 64;
+			msize += (e[i].size + 63) / 64 * 64;
+		} else {
+			start[i] = nsec;
+			nsec += (e[i].size + 511) / 512;
+		}
+	}
+	uint32_t mstart = nsec, mfat = 0xfffffffeu;
+	if (msize > 0) {
+		nsec += (msize + 511) / 512;
+		mfat = nsec++;
+	}
+	if (nsec > 128 || msize / 64 > 128)
+		abort();
+	size_t n = 512 * ((size_t)nsec + 1);
+	uint8_t *f = calloc(1, n);
+	if (f == NULL)
+		abort();
+	static const uint8_t magic[8] = {0xd0, 0xcf, 0x11, 0xe0,
+					 0xa1, 0xb1, 0x1a, 0xe1};
+	memcpy(f, magic, 8);
+	ole_put16(f + 24, 0x003e);
+	ole_put16(f + 26, 0x0003);
+	ole_put16(f + 28, 0xfffe);
+	ole_put16(f + 30, 9);
+	ole_put16(f + 32, 6);
+	ole_put32(f + 44, 1);
+	ole_put32(f + 48, 1);
+	ole_put32(f + 56, 4096);
+	ole_put32(f + 60, mfat);
+	ole_put32(f + 64, msize > 0 ? 1 : 0);
+	ole_put32(f + 68, 0xfffffffeu);
+	ole_put32(f + 76, 0);
+	for (int i = 1; i < 109; i++)
+		ole_put32(f + 76 + 4 * i, 0xffffffffu);
+	uint8_t *fat = f + 512;
+	for (int i = 0; i < 128; i++)
+		ole_put32(fat + 4 * i, 0xffffffffu);
+	ole_put32(fat, 0xfffffffdu);
+	/* a chain of k sectors from s */
+#define OLE_CHAIN(tab, s, k)                                              \
+	for (uint32_t c_ = 0; c_ < (k); c_++)                             \
+		ole_put32((tab) + 4 * ((s) + c_),                         \
+			  c_ + 1 < (k) ? (s) + c_ + 1 : 0xfffffffeu)
+	OLE_CHAIN(fat, 1u, nd);
+	for (unsigned i = 0; i < ne; i++)
+		if (e[i].size > 0 && !e[i].mini)
+			OLE_CHAIN(fat, start[i], (e[i].size + 511) / 512);
+	if (msize > 0) {
+		OLE_CHAIN(fat, mstart, (msize + 511) / 512);
+		ole_put32(fat + 4 * mfat, 0xfffffffeu);
+		uint8_t *mf = f + 512 * ((size_t)mfat + 1);
+		for (int i = 0; i < 128; i++)
+			ole_put32(mf + 4 * i, 0xffffffffu);
+		for (unsigned i = 0; i < ne; i++)
+			if (e[i].size > 0 && e[i].mini)
+				OLE_CHAIN(mf, start[i],
+					  (e[i].size + 63) / 64);
+	}
+#undef OLE_CHAIN
+	uint8_t *dir = f + 1024;
+	for (unsigned i = 0; i < nd * 4; i++) {
+		uint8_t *d = dir + 128 * i;
+		if (i >= ne) {
+			ole_put32(d + 68, 0xffffffffu);
+			ole_put32(d + 72, 0xffffffffu);
+			ole_put32(d + 76, 0xffffffffu);
+			continue;
+		}
+		uint32_t st = start[i], sz = e[i].size;
+		if (i == 0) {
+			st = msize > 0 ? mstart : 0xfffffffeu;
+			sz = msize;
+		}
+		ole_dirent(d, e[i].name, e[i].type, e[i].child, st, sz);
+		ole_put32(d + 68, e[i].left);
+		ole_put32(d + 72, e[i].right);
+		if (e[i].size > 0 && e[i].data != NULL) {
+			size_t at = e[i].mini
+					    ? 512 * ((size_t)mstart + 1) +
+						      64 * (size_t)start[i]
+					    : 512 * ((size_t)start[i] + 1);
+			memcpy(f + at, e[i].data, e[i].size);
+		}
+	}
 	*outn = n;
 	return f;
 }
