@@ -28,6 +28,17 @@ struct scan_db_scratch {
 	uint64_t len;
 	unsigned where;
 	int part;
+	/* allow-list (.fp/.sfp): the leaf `allow_part` matched one */
+	int allow_on, allow_part;
+	/* logical signatures: match counts per subsignature slot in the leaf
+	 * between scan_db_leaf_begin and _end, and what to reset */
+	int leaf_active;
+	uint32_t *cnt;        /* per slot */
+	uint32_t *sub_touched;/* slots with cnt > 0 */
+	uint32_t nsub_touched;
+	uint32_t *ldb_touched;/* ldbs with a counted subsignature */
+	uint8_t *ldb_on;      /* per ldb: in ldb_touched */
+	uint32_t nldb_touched;
 	struct scan_hit hits[SCAN_DB_MAX_HITS];
 };
 
@@ -123,6 +134,104 @@ static int sizes_have(const struct sizeset *z, uint64_t size)
 	return lo < z->n && z->v[lo] == size;
 }
 
+/* Append a compiled expression's nodes to db->lnodes; *node0 where. */
+static int lnodes_add(struct scan_db *db, uint32_t *cap,
+		      const struct scan_sig_lexpr *x, uint32_t *node0)
+{
+	if (db->nlnodes + x->nnodes > *cap) {
+		uint32_t nc = *cap ? *cap : 256;
+		while (nc < db->nlnodes + x->nnodes)
+			nc *= 2;
+		struct scan_sig_lnode *nn =
+			realloc(db->lnodes, nc * sizeof *nn);
+		if (nn == NULL)
+			return -ENOMEM;
+		db->lnodes = nn;
+		*cap = nc;
+	}
+	*node0 = db->nlnodes;
+	memcpy(db->lnodes + db->nlnodes, x->nodes, x->nnodes * sizeof *x->nodes);
+	db->nlnodes += x->nnodes;
+	return 0;
+}
+
+/* The logical signature tables: one db_ldb per .ldb rule, one slot per
+ * subsignature (match->sub), expressions and PCRE triggers compiled from
+ * the rules' text. An expression that does not compile (only a forged
+ * cache file could hold one) leaves its signature unable to fire. */
+static int ldb_tables(struct scan_db *db)
+{
+	struct scan_sig_lexpr *x = malloc(sizeof *x);
+	uint32_t nl = 0, ns = 0, cap = 0;
+	const char *why;
+	int rc = -ENOMEM;
+
+	if (x == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < db->nrules; i++)
+		if (db->rules[i].kind == SCAN_RULE_VIRUS &&
+		    db->rules[i].match == SCAN_MATCH_LOGIC) {
+			nl++;
+			ns += db->rules[i].nterms;
+		}
+	db->ldb = calloc(nl ? nl : 1, sizeof *db->ldb);
+	db->subs = calloc(ns ? ns : 1, sizeof *db->subs);
+	if (db->ldb == NULL || db->subs == NULL)
+		goto out;
+	for (unsigned i = 0; i < db->nrules; i++) {
+		const struct scan_rule *r = &db->rules[i];
+
+		if (r->kind != SCAN_RULE_VIRUS || r->match != SCAN_MATCH_LOGIC)
+			continue;
+		struct db_ldb *L = &db->ldb[db->nldb];
+		L->rule = i;
+		L->slot0 = db->nsub;
+		L->nsub = r->nterms;
+		L->target = r->target_type;
+		L->size_min = r->off;
+		L->size_max = r->shift;
+		if (r->class_name == NULL ||
+		    scan_sig_lexpr_compile(r->class_name, strlen(r->class_name),
+					   r->nterms, x, &why) != 0) {
+			L->bad = 1;
+		} else {
+			if (lnodes_add(db, &cap, x, &L->node0) != 0)
+				goto out;
+			L->nnodes = (uint16_t)x->nnodes;
+			L->root = (uint16_t)x->root;
+		}
+		for (unsigned k = 0; k < r->nterms && i + 1 + k < db->nrules; k++) {
+			const struct scan_rule *t = &db->rules[i + 1 + k];
+			struct db_sub *sb = &db->subs[db->nsub];
+
+			sb->ldb = db->nldb;
+			db->match[i + 1 + k].sub = db->nsub + 1;
+			db->nsub++;
+			if (t->class_name == NULL)
+				continue;
+			if (scan_sig_lexpr_compile(t->class_name,
+						   strlen(t->class_name),
+						   r->nterms, x, &why) != 0) {
+				L->bad = 1;
+				continue;
+			}
+			if (lnodes_add(db, &cap, x, &sb->t_node0) != 0)
+				goto out;
+			sb->t_n = (uint16_t)x->nnodes;
+			sb->t_root = (uint16_t)x->root;
+		}
+		db->nldb++;
+		i += r->nterms;
+	}
+	db->tab_bytes += db->nldb * sizeof *db->ldb +
+			 db->nsub * sizeof *db->subs +
+			 db->nlnodes * sizeof *db->lnodes;
+	rc = 0;
+out:
+	free(x);
+	return rc;
+}
+
 /* Derive the match table, hash tables and size sets from db->rules and
  * the per-rule callback checks (enum scan_rule_check). */
 int hsdb_finish(struct scan_db *db, const uint8_t *checks)
@@ -145,6 +254,8 @@ int hsdb_finish(struct scan_db *db, const uint8_t *checks)
 		if (is_hash(r->match))
 			count[r->match - SCAN_MATCH_MD5]++;
 	}
+	if (ldb_tables(db) != 0)
+		return -ENOMEM;
 	for (int t = 0; t < T_N; t++) {
 		uint32_t size = 16;
 
@@ -307,6 +418,9 @@ static void db_clear(struct scan_db *db)
 	free(db->rules);
 	free(db->match);
 	free(db->pool);
+	free(db->ldb);
+	free(db->subs);
+	free(db->lnodes);
 	for (int t = 0; t < T_N; t++) {
 		free(db->tab[t].slots);
 		free(db->sizes[t].v);
@@ -462,7 +576,13 @@ struct scan_db_scratch *scan_db_scratch_create(const struct scan_db *db)
 	s->bits = calloc(words, sizeof *s->bits);
 	s->touched = calloc(words, sizeof *s->touched);
 	s->last_part = calloc(db->nrules + 1, sizeof *s->last_part);
-	if (s->bits == NULL || s->touched == NULL || s->last_part == NULL)
+	s->cnt = calloc(db->nsub + 1, sizeof *s->cnt);
+	s->sub_touched = calloc(db->nsub + 1, sizeof *s->sub_touched);
+	s->ldb_touched = calloc(db->nldb + 1, sizeof *s->ldb_touched);
+	s->ldb_on = calloc(db->nldb + 1, 1);
+	if (s->bits == NULL || s->touched == NULL || s->last_part == NULL ||
+	    s->cnt == NULL || s->sub_touched == NULL || s->ldb_touched == NULL ||
+	    s->ldb_on == NULL)
 		goto fail;
 	if (db->hs != NULL && hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
 		goto fail;
@@ -480,6 +600,10 @@ void scan_db_scratch_free(struct scan_db_scratch *s)
 	free(s->bits);
 	free(s->touched);
 	free(s->last_part);
+	free(s->cnt);
+	free(s->sub_touched);
+	free(s->ldb_touched);
+	free(s->ldb_on);
 	free(s);
 }
 
@@ -490,6 +614,9 @@ void scan_db_hits_reset(struct scan_db_scratch *s)
 	s->ntouched = 0;
 	s->nhits = 0;
 	s->dropped = 0;
+	s->allow_on = 0;
+	scan_db_leaf_begin(s);
+	s->leaf_active = 0;
 }
 
 static void record(struct scan_db_scratch *s, uint32_t id, uint64_t start,
@@ -497,6 +624,10 @@ static void record(struct scan_db_scratch *s, uint32_t id, uint64_t start,
 {
 	uint32_t w = id >> 6;
 	uint64_t bit = 1ull << (id & 63);
+
+	if (s->allow_on && s->allow_part == s->part &&
+	    s->db->rules[id].kind == SCAN_RULE_VIRUS)
+		return; /* the leaf is on an allow-list (.fp/.sfp) */
 
 	if (s->bits[w] & bit) {
 		if (s->last_part[id] == s->part)
@@ -550,6 +681,25 @@ static int on_match(unsigned id, unsigned long long from,
 	default:
 		return 0;
 	}
+	if (m->sub != 0) {
+		/* .ldb subsignature: counted, evaluated at scan_db_leaf_end */
+		uint32_t slot = m->sub - 1;
+
+		if (!s->leaf_active)
+			return 0;
+		if (s->cnt[slot] == 0) {
+			uint32_t l = s->db->subs[slot].ldb;
+
+			s->sub_touched[s->nsub_touched++] = slot;
+			if (!s->ldb_on[l]) {
+				s->ldb_on[l] = 1;
+				s->ldb_touched[s->nldb_touched++] = l;
+			}
+		}
+		if (s->cnt[slot] != UINT32_MAX)
+			s->cnt[slot]++;
+		return 0;
+	}
 	record(s, id, start, to, s->where);
 	return 0;
 }
@@ -584,8 +734,10 @@ int scan_db_scan(const struct scan_db *db, struct scan_db_scratch *s,
 	}
 }
 
+/* Look d up; allow: only allow-list entries (role 1), which mark the
+ * leaf; else only signatures, which are recorded. */
 static void hash_lookup(const struct scan_db *db, struct scan_db_scratch *s,
-			int t, const uint8_t *d, uint64_t size)
+			int t, const uint8_t *d, uint64_t size, int allow)
 {
 	const struct htab *tab = &db->tab[t];
 	uint64_t k = digest_key(d);
@@ -597,9 +749,16 @@ static void hash_lookup(const struct scan_db *db, struct scan_db_scratch *s,
 		uint32_t id = tab->slots[h].idx1 - 1;
 		const struct scan_rule *r = &db->rules[id];
 
-		if (memcmp(r->digest, d, (size_t)digest_len(r->match)) == 0 &&
-		    (r->size == UINT64_MAX || r->size == size))
+		if ((r->role == 1) != (allow != 0) ||
+		    memcmp(r->digest, d, (size_t)digest_len(r->match)) != 0 ||
+		    (r->size != UINT64_MAX && r->size != size))
+			continue;
+		if (!allow) {
 			record(s, id, 0, size, 0);
+		} else {
+			s->allow_on = 1;
+			s->allow_part = s->part;
+		}
 	}
 }
 
@@ -620,13 +779,72 @@ int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
 	if (s->db != db)
 		return -EINVAL;
 	s->part = part;
-	if (md5 != NULL)
-		hash_lookup(db, s, T_MD5, md5, size);
-	if (sha1 != NULL)
-		hash_lookup(db, s, T_SHA1, sha1, size);
-	if (sha256 != NULL)
-		hash_lookup(db, s, T_SHA256, sha256, size);
+	s->allow_on = 0;
+	for (int allow = 1; allow >= 0; allow--) {
+		if (md5 != NULL)
+			hash_lookup(db, s, T_MD5, md5, size, allow);
+		if (sha1 != NULL)
+			hash_lookup(db, s, T_SHA1, sha1, size, allow);
+		if (sha256 != NULL)
+			hash_lookup(db, s, T_SHA256, sha256, size, allow);
+	}
 	return 0;
+}
+
+void scan_db_leaf_begin(struct scan_db_scratch *s)
+{
+	for (uint32_t i = 0; i < s->nsub_touched; i++)
+		s->cnt[s->sub_touched[i]] = 0;
+	for (uint32_t i = 0; i < s->nldb_touched; i++)
+		s->ldb_on[s->ldb_touched[i]] = 0;
+	s->nsub_touched = 0;
+	s->nldb_touched = 0;
+	s->leaf_active = 1;
+}
+
+/* Does leaf type `target` satisfy the signature's Target? */
+static int target_ok(int want, unsigned target)
+{
+	return want <= 0 || (unsigned)want == target;
+}
+
+int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
+		     uint64_t size, unsigned target, int part)
+{
+	uint32_t c[SCAN_SIG_LDB_MAX_SUBSIGS], e[SCAN_SIG_LDB_MAX_SUBSIGS];
+	unsigned fired = 0;
+
+	if (s->db != db)
+		return -EINVAL;
+	s->part = part;
+	if (s->where == 0)
+		s->where = SCAN_WHERE_ATTACHMENT;
+	for (uint32_t i = 0; i < s->nldb_touched && s->leaf_active; i++) {
+		const struct db_ldb *L = &db->ldb[s->ldb_touched[i]];
+
+		if (L->bad || !target_ok(L->target, target) ||
+		    size < L->size_min || size > L->size_max)
+			continue;
+		for (unsigned k = 0; k < L->nsub; k++)
+			c[k] = e[k] = s->cnt[L->slot0 + k];
+		/* a PCRE counts only when its trigger holds */
+		for (unsigned k = 0; k < L->nsub; k++) {
+			const struct db_sub *sb = &db->subs[L->slot0 + k];
+
+			if (sb->t_n != 0 && e[k] != 0 &&
+			    !scan_sig_lnodes_eval(db->lnodes + sb->t_node0,
+						  sb->t_n, sb->t_root, c))
+				e[k] = 0;
+		}
+		if (scan_sig_lnodes_eval(db->lnodes + L->node0, L->nnodes,
+					 L->root, e)) {
+			record(s, L->rule, UINT64_MAX, size, s->where);
+			fired++;
+		}
+	}
+	scan_db_leaf_begin(s);
+	s->leaf_active = 0;
+	return (int)fired;
 }
 
 unsigned scan_db_hits(const struct scan_db_scratch *s,

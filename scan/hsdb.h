@@ -154,6 +154,26 @@ int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
 		       const uint8_t *md5, const uint8_t *sha1,
 		       const uint8_t *sha256, uint64_t size, int part);
 
+/* Logical signatures (.ldb) and allow-lists (.fp/.sfp), per leaf:
+ *     scan_db_hash_match(db, s, ..., part);   allow-list first
+ *     scan_db_leaf_begin(s);
+ *     scan_db_scan(db, s, leaf bytes, len, where, part);
+ *     scan_db_leaf_end(db, s, len, target, part);
+ * Subsignature matches are counted only between _begin and _end (other
+ * buffers, such as text views, do not feed them); _end evaluates the
+ * expression of every logical signature with a counted subsignature
+ * whose Target (0 any, else equal to `target`, the leaf's ClamAV type
+ * from scan_sig_target_of_ftype) and FileSize range admit the leaf, and
+ * records a hit of the logic rule (start UINT64_MAX, end = size) when it
+ * holds. A hash match of an allow-list entry makes every later virus
+ * hit of the same part (body, logical, hash) be dropped until the next
+ * scan_db_hash_match or reset. Counts live in the scratch, sized at its
+ * creation: no allocation. _end returns the number of logical
+ * signatures that fired, or -EINVAL (scratch made for another db). */
+void scan_db_leaf_begin(struct scan_db_scratch *s);
+int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
+		     uint64_t size, unsigned target, int part);
+
 /* Hits of the current message in the order found; *out borrowed from s,
  * valid until the next reset/scan. */
 unsigned scan_db_hits(const struct scan_db_scratch *s,

@@ -25,7 +25,8 @@
 #define DB_MAGIC "SLUICEDB"
 /* Bump when the file layout, struct db_rec, or the translation of
  * signatures and rules changes meaning. */
-#define DB_FORMAT 3u /* 3: keyword expressions (owner, role, term, ...) */
+#define DB_FORMAT 4u /* 3: keyword expressions (owner, role, term, ...);
+			    4: .ldb logical signatures, .fp/.sfp (role) */
 /* Cache files kept per directory: the current one and the newest other
  * (a rollback to the previous generation still starts from the cache). */
 #define CACHE_KEEP 2
@@ -473,6 +474,22 @@ static int logic_ok(const struct scan_db *db)
 	for (uint32_t i = 0; i < db->nrules; i++) {
 		const struct scan_rule *d = &db->rules[i];
 
+		if (d->match == SCAN_MATCH_LOGIC && d->kind == SCAN_RULE_VIRUS) {
+			/* .ldb: the expression is compiled by hsdb_finish */
+			if (d->nterms == 0 ||
+			    d->nterms > SCAN_SIG_LDB_MAX_SUBSIGS ||
+			    d->nterms >= db->nrules - i || d->class_name == NULL)
+				return 0;
+			for (uint32_t k = 0; k < d->nterms; k++) {
+				const struct scan_rule *t = &db->rules[i + 1 + k];
+
+				if (t->kind != SCAN_RULE_TERM || t->owner != i ||
+				    t->term != k || t->match != SCAN_MATCH_PATTERN)
+					return 0;
+			}
+			i += d->nterms;
+			continue;
+		}
 		if (d->match == SCAN_MATCH_LOGIC) {
 			unsigned nany = 0, nall = 0;
 

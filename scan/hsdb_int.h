@@ -12,6 +12,7 @@
 #include <hs.h>
 
 #include "scan/hsdb.h"
+#include "scan/sig_clamav.h"
 
 /* What the match callback needs per rule id, packed. */
 struct db_match {
@@ -20,6 +21,26 @@ struct db_match {
 	uint8_t where;
 	uint8_t check;  /* enum scan_rule_check */
 	uint8_t eof;    /* window relative to the end (SCAN_OFFSET_EOF) */
+	uint32_t sub;   /* .ldb subsignature: its slot + 1; 0: not one */
+};
+
+/* A logical signature (.ldb): its expression and constraints. */
+struct db_ldb {
+	uint32_t rule;     /* the SCAN_MATCH_LOGIC virus rule */
+	uint32_t slot0;    /* slot of subsignature 0; nsub consecutive */
+	uint32_t node0;    /* its expression: lnodes[node0 .. +nnodes) */
+	uint16_t nnodes, root;
+	uint8_t nsub;
+	uint8_t bad;       /* expression did not compile: never fires */
+	int32_t target;    /* ClamAV target type, 0 any */
+	uint64_t size_min, size_max;
+};
+
+/* A subsignature slot. */
+struct db_sub {
+	uint32_t ldb;      /* index into db->ldb */
+	uint32_t t_node0;  /* PCRE trigger: lnodes[t_node0 .. +t_n), root */
+	uint16_t t_n, t_root; /* t_n 0: no trigger */
 };
 
 struct hslot {
@@ -57,13 +78,21 @@ struct scan_db {
 	struct htab tab[T_N];
 	struct sizeset sizes[T_N];
 	size_t tab_bytes; /* hash tables and size sets */
+	/* logical signatures (hsdb_finish) */
+	struct db_ldb *ldb;
+	uint32_t nldb;
+	struct db_sub *subs;
+	uint32_t nsub;
+	struct scan_sig_lnode *lnodes;
+	uint32_t nlnodes;
 	int from_cache;
 	uint8_t key[32];
 };
 
 /* ---- hsdb.c ------------------------------------------------------------ */
 
-/* Derive the match table, hash tables and size sets from db->rules and
+/* Derive the match table, hash tables, size sets and logical signature
+ * tables from db->rules and
  * the per-rule callback checks (checks[i] for rule i, enum
  * scan_rule_check; borrowed). 0 or -ENOMEM; on error db may hold partial
  * state. */

@@ -27,6 +27,13 @@ struct file_diag {
 	void *ctx;
 };
 
+/* A name from an .ign/.ign2 file. */
+struct sig_ignore {
+	char *name;
+	unsigned file;  /* index into files */
+	unsigned line;
+};
+
 struct scan_rules {
 	struct scan_rule *rules;
 	struct scan_rule_expr *exprs; /* expr == NULL for hash rules */
@@ -41,6 +48,8 @@ struct scan_rules {
 	unsigned nnotes, notes_cap;
 	scan_diag_fn diag;            /* build-level messages */
 	void *diag_ctx;
+	struct sig_ignore *ign;       /* sorted by name at validation */
+	unsigned nign, ign_cap;
 	EVP_MD_CTX *src; /* running SHA-256 of the sources */
 };
 
@@ -59,6 +68,17 @@ fail:
 	return NULL;
 }
 
+/* Does rule i own its file string? Content and spam rules and their
+ * terms do; signatures (and .ldb subsignatures) share their file's. */
+static int owns_file(const struct scan_rules *r, unsigned i)
+{
+	const struct scan_rule *ru = &r->rules[i];
+
+	if (ru->kind == SCAN_RULE_TERM)
+		return r->rules[ru->owner].kind != SCAN_RULE_VIRUS;
+	return ru->kind != SCAN_RULE_VIRUS;
+}
+
 void scan_rules_free(struct scan_rules *r)
 {
 	if (r == NULL)
@@ -66,12 +86,18 @@ void scan_rules_free(struct scan_rules *r)
 	for (unsigned i = 0; i < r->n; i++) {
 		free((char *)r->rules[i].name);
 		free((char *)r->rules[i].class_name);
-		if (r->rules[i].kind != SCAN_RULE_VIRUS)
+		if (owns_file(r, i))
 			free((char *)r->rules[i].file); /* sig files: shared */
 		free((char *)r->exprs[i].expr);
 	}
-	for (unsigned i = 0; i < r->nfiles; i++)
+	for (unsigned i = 0; i < r->nfiles; i++) {
 		free((char *)r->files[i].file);
+		for (unsigned k = 0; k < r->files[i].nreasons; k++)
+			free((char *)r->files[i].reasons[k].why);
+	}
+	for (unsigned i = 0; i < r->nign; i++)
+		free(r->ign[i].name);
+	free(r->ign);
 	for (unsigned i = 0; i < r->nnotes; i++) {
 		free((char *)r->notes[i].file);
 		free((char *)r->notes[i].msg);
@@ -182,7 +208,7 @@ static void pop_rule(struct scan_rules *r)
 
 	free((char *)ru->name);
 	free((char *)ru->class_name);
-	if (ru->kind != SCAN_RULE_VIRUS)
+	if (owns_file(r, r->n))
 		free((char *)ru->file);
 	free((char *)r->exprs[r->n].expr);
 }
@@ -491,13 +517,16 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *d,
 
 /* ---- signature files ---------------------------------------------------- */
 
-enum sigfmt { FMT_NDB, FMT_HASH, FMT_CLAMAV_OTHER, FMT_UNKNOWN };
+enum sigfmt {
+	FMT_NDB, FMT_LDB, FMT_HASH, FMT_ALLOW, FMT_IGN, FMT_PESECT,
+	FMT_CLAMAV_OTHER, FMT_UNKNOWN
+};
 
 static enum sigfmt sig_format(const char *path)
 {
 	static const char *const other[] = {
-		"db", "mdb", "msb", "mdu", "msu", "ldb", "ldu", "cdb", "cbc",
-		"pdb", "gdb", "wdb", "ftm", "fp", "sfp", "ign", "ign2", "idb",
+		"db", "mdu", "msu", "ldu", "cdb", "cbc",
+		"pdb", "gdb", "wdb", "ftm", "idb",
 		"crb", "cat", "info", "cfg", "yar", "yara", "ndu", "hdu", "hsu",
 		"imp", "cvd", "cld", "cud", "pwdb", "zmd", "rmd", "sign",
 	};
@@ -509,8 +538,16 @@ static enum sigfmt sig_format(const char *path)
 	dot++;
 	if (strcmp(dot, "ndb") == 0)
 		return FMT_NDB;
+	if (strcmp(dot, "ldb") == 0)
+		return FMT_LDB;
 	if (strcmp(dot, "hdb") == 0 || strcmp(dot, "hsb") == 0)
 		return FMT_HASH;
+	if (strcmp(dot, "fp") == 0 || strcmp(dot, "sfp") == 0)
+		return FMT_ALLOW;
+	if (strcmp(dot, "ign") == 0 || strcmp(dot, "ign2") == 0)
+		return FMT_IGN;
+	if (strcmp(dot, "mdb") == 0 || strcmp(dot, "msb") == 0)
+		return FMT_PESECT;
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		if (strcmp(dot, other[i]) == 0)
 			return FMT_CLAMAV_OTHER;
@@ -581,7 +618,61 @@ struct xbuf {
 	size_t cap;
 };
 
-/* Add one ndb line. Returns 1 added, 0 rejected (reported), -ENOMEM. */
+/* Count a signature under reason why (static or transient: copied). */
+static void reason_add(struct scan_sigfile_stats *st, const char *why,
+		       int libclamav)
+{
+	for (unsigned k = 0; k < st->nreasons; k++)
+		if (st->reasons[k].libclamav == libclamav &&
+		    strcmp(st->reasons[k].why, why) == 0) {
+			st->reasons[k].count++;
+			return;
+		}
+	if (st->nreasons == SCAN_SIGFILE_MAX_REASONS) {
+		st->other_reasons++;
+		return;
+	}
+	char *c = strdup(why);
+	if (c == NULL) { /* statistics only: count it without its text */
+		st->other_reasons++;
+		return;
+	}
+	st->reasons[st->nreasons++] =
+		(struct scan_sig_reason){ c, 1, libclamav };
+}
+
+/* Results of one signature line. */
+enum { LINE_REJECTED, LINE_ADDED, LINE_LIBCLAMAV };
+
+/* A line the parser refused with rc (-ENOTSUP: valid ClamAV left to
+ * libclamav; else malformed): report and group its reason. */
+static int line_refused(struct scan_sigfile_stats *st, const char *name,
+			size_t nl, unsigned lineno, int rc, const char *why,
+			scan_diag_fn diag, void *ctx)
+{
+	int lc = rc == -ENOTSUP;
+
+	diagf(diag, ctx, st->file, lineno, "signature '%.*s' %s: %s",
+	      nl > 200 ? 200 : (int)nl, name,
+	      lc ? "left to libclamav" : "rejected", why);
+	reason_add(st, why, lc);
+	return lc ? LINE_LIBCLAMAV : LINE_REJECTED;
+}
+
+static int xbuf_reserve(struct xbuf *xb, size_t bound)
+{
+	if (xb->cap < bound) {
+		char *np = realloc(xb->p, bound);
+
+		if (np == NULL)
+			return -ENOMEM;
+		xb->p = np;
+		xb->cap = bound;
+	}
+	return 0;
+}
+
+/* Add one ndb line. Returns LINE_*, or -ENOMEM. */
 static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		   struct xbuf *xb, const char *l, size_t len, unsigned lineno,
 		   scan_diag_fn diag, void *ctx)
@@ -594,23 +685,14 @@ static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 	char *expr;
 	int rc;
 
-	if (xb->cap < bound) {
-		char *np = realloc(xb->p, bound);
-
-		if (np == NULL)
-			return -ENOMEM;
-		xb->p = np;
-		xb->cap = bound;
-	}
+	if (xbuf_reserve(xb, bound) != 0)
+		return -ENOMEM;
 	rc = scan_sig_ndb_parse(l, len, &sig, xb->p, bound, &why);
 	if (rc != 0) {
 		const char *colon = memchr(l, ':', len);
-		int nl = (int)(colon ? (size_t)(colon - l) : len);
 
-		diagf(diag, ctx, st->file, lineno, "signature '%.*s' %s: %s",
-		      nl > 200 ? 200 : nl, l,
-		      rc == -ENOTSUP ? "not supported" : "rejected", why);
-		return 0;
+		return line_refused(st, l, colon ? (size_t)(colon - l) : len,
+				    lineno, rc, why, diag, ctx);
 	}
 	expr = strdup(xb->p);
 	if (expr == NULL)
@@ -645,11 +727,162 @@ static int add_ndb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		return -ENOMEM;
 	}
 	/* Hyperscan's verdict comes at build time: scan_rules_validate() */
-	return 1;
+	return LINE_ADDED;
+}
+
+/* Add one .ldb line: its logic record, then one TERM record per
+ * subsignature. Returns LINE_*, or -ENOMEM (nothing added). */
+static int add_ldb(struct scan_rules *r, struct scan_sigfile_stats *st,
+		   struct xbuf *xb, const char *l, size_t len, unsigned lineno,
+		   scan_diag_fn diag, void *ctx)
+{
+	struct scan_sig_ldb *sig = malloc(sizeof *sig);
+	struct scan_sig_sub sub;
+	struct scan_rule_expr *x;
+	struct scan_rule *ru;
+	const char *why = NULL;
+	unsigned first = r->n;
+	char reason[160];
+	int rc;
+
+	if (sig == NULL)
+		return -ENOMEM;
+	rc = scan_sig_ldb_parse(l, len, sig, &why);
+	if (rc != 0) {
+		const char *semi = memchr(l, ';', len);
+
+		rc = line_refused(st, l, semi ? (size_t)(semi - l) : len,
+				  lineno, rc, why, diag, ctx);
+		free(sig);
+		return rc;
+	}
+	/* every subsignature must parse before anything is added */
+	for (unsigned k = 0; k < sig->nsub; k++) {
+		if (xbuf_reserve(xb, scan_sig_expr_bound(2 * sig->sub_len[k])))
+			goto nomem;
+		rc = scan_sig_ldb_sub_parse(sig, k,
+					    (int)((sig->lexpr.counted >> k) & 1),
+					    &sub, xb->p, xb->cap, &why);
+		if (rc != 0) {
+			snprintf(reason, sizeof reason, "subsignature %u: %s",
+				 k, why);
+			/* the reason is grouped without the index */
+			diagf(diag, ctx, st->file, lineno, "signature '%.*s' %s: "
+			      "%s", (int)(sig->name_len > 200 ? 200
+							      : sig->name_len),
+			      sig->name, rc == -ENOTSUP ? "left to libclamav"
+							: "rejected", reason);
+			reason_add(st, why, rc == -ENOTSUP);
+			free(sig);
+			return rc == -ENOTSUP ? LINE_LIBCLAMAV : LINE_REJECTED;
+		}
+	}
+	ru = rules_push(r, &x);
+	if (ru == NULL)
+		goto nomem;
+	ru->kind = SCAN_RULE_VIRUS;
+	ru->match = SCAN_MATCH_LOGIC;
+	ru->where = SCAN_RULE_SIG_WHERE;
+	ru->file = st->file;
+	ru->line = lineno;
+	ru->target_type = (int)sig->target;
+	ru->off = sig->size_min;
+	ru->shift = sig->size_max;
+	ru->max_len = UINT32_MAX;
+	ru->size = UINT64_MAX;
+	ru->nterms = (uint8_t)sig->nsub;
+	ru->name = strndup(sig->name, sig->name_len);
+	ru->class_name = strndup(sig->expr, sig->expr_len);
+	if (ru->name == NULL || ru->class_name == NULL)
+		goto nomem;
+	for (unsigned k = 0; k < sig->nsub; k++) {
+		rc = scan_sig_ldb_sub_parse(sig, k,
+					    (int)((sig->lexpr.counted >> k) & 1),
+					    &sub, xb->p, xb->cap, &why);
+		if (rc != 0) /* parsed above with the same input */
+			abort();
+		char *expr = strdup(xb->p);
+		if (expr == NULL)
+			goto nomem;
+		ru = rules_push(r, &x);
+		if (ru == NULL) {
+			free(expr);
+			goto nomem;
+		}
+		x->expr = expr;
+		x->hs_flags = sub.hs_flags;
+		x->check = sub.check == SCAN_SIG_CHECK_FIXED ? SCAN_RULE_CHECK_FIXED
+			   : sub.check == SCAN_SIG_CHECK_SOM ? SCAN_RULE_CHECK_SOM
+							      : SCAN_RULE_CHECK_NONE;
+		ru->kind = SCAN_RULE_TERM;
+		ru->match = SCAN_MATCH_PATTERN;
+		ru->where = SCAN_RULE_SIG_WHERE;
+		ru->file = st->file;
+		ru->line = lineno;
+		ru->target_type = (int)sig->target;
+		ru->offset = sub.off_kind == SCAN_SIG_OFF_ABS   ? SCAN_OFFSET_ABS
+			     : sub.off_kind == SCAN_SIG_OFF_EOF ? SCAN_OFFSET_EOF
+								: SCAN_OFFSET_ANY;
+		ru->off = sub.off;
+		ru->shift = sub.shift;
+		ru->min_len = sub.min_len;
+		ru->max_len = sub.max_len;
+		ru->size = UINT64_MAX;
+		ru->owner = first;
+		ru->term = (uint8_t)k;
+		ru->name = strndup(sig->sub[k], sig->sub_len[k] > 128
+							  ? 128 : sig->sub_len[k]);
+		if (ru->name == NULL)
+			goto nomem;
+		if (sub.pcre) {
+			ru->class_name = strndup(sub.trigger, sub.trigger_len);
+			if (ru->class_name == NULL)
+				goto nomem;
+		}
+	}
+	free(sig);
+	return LINE_ADDED;
+nomem:
+	while (r->n > first)
+		pop_rule(r);
+	free(sig);
+	return -ENOMEM;
+}
+
+/* Add one .ign/.ign2 line: "Name", "Name:md5" (.ign2) or
+ * "db:line:Name" (.ign). LINE_ADDED or -ENOMEM. */
+static int add_ignore(struct scan_rules *r, unsigned fi, const char *l,
+		      size_t len, unsigned lineno, int old_format)
+{
+	const char *name = l, *c;
+	size_t nl = len;
+
+	if (old_format) { /* the last field */
+		for (c = l + len; c > l && c[-1] != ':'; c--)
+			;
+		name = c;
+		nl = len - (size_t)(c - l);
+	} else if ((c = memchr(l, ':', len)) != NULL) {
+		nl = (size_t)(c - l); /* the md5 of the entry is not checked */
+	}
+	if (r->nign == r->ign_cap) {
+		unsigned cap = r->ign_cap ? r->ign_cap * 2 : 16;
+		struct sig_ignore *ni = realloc(r->ign, cap * sizeof *ni);
+
+		if (ni == NULL)
+			return -ENOMEM;
+		r->ign = ni;
+		r->ign_cap = cap;
+	}
+	char *n = strndup(name, nl);
+	if (n == NULL)
+		return -ENOMEM;
+	r->ign[r->nign++] = (struct sig_ignore){ n, fi, lineno };
+	return LINE_ADDED;
 }
 
 static int add_hash(struct scan_rules *r, struct scan_sigfile_stats *st,
-		    const char *l, size_t len, unsigned lineno,
+		    const char *l, size_t len, unsigned lineno, int allow,
 		    scan_diag_fn diag, void *ctx)
 {
 	struct scan_sig_hash h;
@@ -660,7 +893,8 @@ static int add_hash(struct scan_rules *r, struct scan_sigfile_stats *st,
 	if (scan_sig_hash_parse(l, len, &h, &why) != 0) {
 		diagf(diag, ctx, st->file, lineno, "hash signature rejected: %s",
 		      why);
-		return 0;
+		reason_add(st, why, 0);
+		return LINE_REJECTED;
 	}
 	ru = rules_push(r, &x);
 	if (ru == NULL)
@@ -675,13 +909,14 @@ static int add_hash(struct scan_rules *r, struct scan_sigfile_stats *st,
 	ru->target_type = 0;
 	ru->max_len = UINT32_MAX;
 	ru->size = h.size == SCAN_SIG_SIZE_ANY ? UINT64_MAX : h.size;
+	ru->role = (uint8_t)(allow != 0);
 	memcpy(ru->digest, h.digest, sizeof ru->digest);
 	ru->name = strndup(h.name, h.name_len);
 	if (ru->name == NULL) {
 		pop_rule(r);
 		return -ENOMEM;
 	}
-	return 1;
+	return LINE_ADDED;
 }
 
 static struct scan_sigfile_stats *file_push(struct scan_rules *r,
@@ -734,9 +969,11 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 		st->unsupported = 1;
 		diagf(diag, ctx, st->file, 0, "%s, skipped",
 		      fmt == FMT_CLAMAV_OTHER
-			      ? "ClamAV signature format not supported yet"
-			      : "not a supported signature file "
-				"(.ndb, .hdb, .hsb)");
+			      ? "ClamAV signature format not read by the "
+				"Hyperscan path (libclamav reads it when the "
+				"clamav: section enables it)"
+			      : "not a supported signature file (.ndb, .ldb, "
+				".hdb, .hsb, .mdb, .msb, .fp, .sfp, .ign, .ign2)");
 		return 0;
 	}
 	rc = read_file(path, &buf, &len);
@@ -762,21 +999,51 @@ int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 			;
 		if (k == ll || l[0] == '#')
 			continue;
-		rc = fmt == FMT_NDB
-			     ? add_ndb(r, st, &xb, l, ll, lineno, diag, ctx)
-			     : add_hash(r, st, l, ll, lineno, diag, ctx);
+		switch (fmt) {
+		case FMT_NDB:
+			rc = add_ndb(r, st, &xb, l, ll, lineno, diag, ctx);
+			break;
+		case FMT_LDB:
+			rc = add_ldb(r, st, &xb, l, ll, lineno, diag, ctx);
+			break;
+		case FMT_HASH:
+		case FMT_ALLOW:
+			rc = add_hash(r, st, l, ll, lineno, fmt == FMT_ALLOW,
+				      diag, ctx);
+			break;
+		case FMT_IGN:
+			rc = add_ignore(r, r->nfiles - 1, l, ll, lineno,
+					path[strlen(path) - 1] == 'n');
+			break;
+		default: /* FMT_PESECT, see docs/decisions.md */
+			reason_add(st, "PE section hash (.mdb/.msb): libclamav "
+				       "only", 1);
+			rc = LINE_LIBCLAMAV;
+			break;
+		}
 		if (rc < 0)
 			goto out;
-		if (rc == 0) {
+		if (rc == LINE_REJECTED) {
 			st->rejected++;
 			continue;
 		}
+		if (rc == LINE_LIBCLAMAV) {
+			st->libclamav++;
+			continue;
+		}
 		total++;
-		if (fmt == FMT_NDB)
-			st->loaded++;
-		else
-			st->hashes++;
+		switch (fmt) {
+		case FMT_NDB: st->loaded++; break;
+		case FMT_LDB: st->loaded++; st->logical++; break;
+		case FMT_HASH: st->hashes++; break;
+		case FMT_ALLOW: st->allow++; break;
+		default: st->ignores++; break;
+		}
 	}
+	if (fmt == FMT_PESECT && st->libclamav > 0)
+		diagf(diag, ctx, st->file, 0, "%u PE section hash signatures "
+		      "left to libclamav (.mdb/.msb are not translated)",
+		      st->libclamav);
 	rc = total;
 out:
 	free(xb.p);
@@ -853,8 +1120,33 @@ static int file_index(const struct scan_rules *r, const char *path)
 	return -1;
 }
 
+/* What a note's text says happened (the notes of a cache file carry only
+ * the text): 0 rejected, 1 left to libclamav, 2 ignored; *reason the
+ * grouped reason; *what 1 for an .ldb signature ("logical signature
+ * ..."), 2 for a hash signature ("hash signature ..."), else 0. */
+static int note_class(const char *msg, const char **reason, int *what)
+{
+	const char *p;
+
+	*what = strncmp(msg, "logical ", 8) == 0 ? 1
+		: strncmp(msg, "hash ", 5) == 0  ? 2
+						 : 0;
+	if ((p = strstr(msg, " left to libclamav: ")) != NULL) {
+		*reason = p + 20;
+		return 1;
+	}
+	if ((p = strstr(msg, "' ignored: ")) != NULL) {
+		*reason = "ignored (listed in an .ign/.ign2 file)";
+		return 2;
+	}
+	p = strstr(msg, "' rejected: ");
+	*reason = p != NULL ? p + 12 : msg;
+	return 0;
+}
+
 /* Report a dropped signature through its file's diag, move it from loaded
- * to rejected in the file's stats, and keep it as a note. */
+ * to rejected / libclamav / ignored in the file's stats (by the note's
+ * text, see note_class), and keep it as a note. */
 static int note_drop(struct scan_rules *r, const char *file, unsigned line,
 		     const char *msg)
 {
@@ -863,10 +1155,26 @@ static int note_drop(struct scan_rules *r, const char *file, unsigned line,
 
 	if (fi >= 0) {
 		struct scan_sigfile_stats *st = &r->files[fi];
+		const char *reason;
+		int what, cls = note_class(msg, &reason, &what);
 
-		if (st->loaded > 0)
+		if (what == 2) {
+			if (st->hashes > 0)
+				st->hashes--;
+		} else if (st->loaded > 0) {
 			st->loaded--;
-		st->rejected++;
+		}
+		if (what == 1 && st->logical > 0)
+			st->logical--;
+		if (cls == 2) {
+			st->ignored++;
+		} else {
+			if (cls == 1)
+				st->libclamav++;
+			else
+				st->rejected++;
+			reason_add(st, reason, cls == 1);
+		}
 		if (r->fdiag[fi].fn != NULL)
 			r->fdiag[fi].fn(r->fdiag[fi].ctx, st->file, line, msg);
 	}
@@ -892,15 +1200,91 @@ static int note_drop(struct scan_rules *r, const char *file, unsigned line,
 	return 0;
 }
 
+static int ign_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sig_ignore *)a)->name,
+		      ((const struct sig_ignore *)b)->name);
+}
+
+/* The ignore entry for name, or NULL (r->ign sorted). */
+static const struct sig_ignore *ign_find(const struct scan_rules *r,
+					 const char *name)
+{
+	struct sig_ignore key = { (char *)name, 0, 0 };
+
+	if (r->nign == 0)
+		return NULL;
+	return bsearch(&key, r->ign, r->nign, sizeof *r->ign, ign_cmp);
+}
+
+/* Drop rule i and, for a logical signature, its subsignatures; *last
+ * gets the last id of the group. */
+static void drop_group(struct scan_rules *r, unsigned i, unsigned *last)
+{
+	const struct scan_rule *ru = &r->rules[i];
+
+	*last = i + (ru->match == SCAN_MATCH_LOGIC ? ru->nterms : 0);
+	if (*last >= r->n)
+		*last = r->n - 1;
+	for (unsigned j = i; j <= *last; j++)
+		r->hs_state[j] = HS_REJECTED;
+}
+
 int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz)
 {
 	char msg[256], text[512];
 
 	if (errsz > 0)
 		err[0] = '\0';
+	if (r->nign > 1)
+		qsort(r->ign, r->nign, sizeof *r->ign, ign_cmp);
 	for (; r->checked < r->n; r->checked++) {
-		unsigned i = r->checked;
+		unsigned i = r->checked, last;
 		const struct scan_rule *ru = &r->rules[i];
+		const struct sig_ignore *ig;
+		int logical = ru->kind == SCAN_RULE_VIRUS &&
+			      ru->match == SCAN_MATCH_LOGIC;
+
+		if (ru->kind == SCAN_RULE_VIRUS && ru->role == 0 &&
+		    (ig = ign_find(r, ru->name)) != NULL) {
+			drop_group(r, i, &last);
+			r->checked = last;
+			if (r->replayed)
+				continue;
+			snprintf(text, sizeof text, "%ssignature '%s' ignored: "
+				 "listed in %s:%u", logical ? "logical "
+						    : ru->match != SCAN_MATCH_PATTERN
+							    ? "hash " : "",
+				 ru->name, r->files[ig->file].file, ig->line);
+			if (note_drop(r, ru->file, ru->line, text) != 0)
+				goto nomem;
+			continue;
+		}
+		if (logical) {
+			unsigned bad = 0, n = ru->nterms;
+
+			r->hs_state[i] = HS_OK;
+			for (unsigned k = 1; k <= n && i + k < r->n && !bad; k++)
+				if (hs_validate(&r->exprs[i + k], msg,
+						sizeof msg) == 0)
+					r->hs_state[i + k] = HS_OK;
+				else
+					bad = k;
+			if (bad == 0) {
+				r->checked = i + n;
+				continue;
+			}
+			drop_group(r, i, &last);
+			r->checked = last;
+			if (r->replayed)
+				continue;
+			snprintf(text, sizeof text, "logical signature '%s' "
+				 "(subsignature %u) left to libclamav: "
+				 "Hyperscan: %s", ru->name, bad - 1, msg);
+			if (note_drop(r, ru->file, ru->line, text) != 0)
+				goto nomem;
+			continue;
+		}
 
 		if (r->exprs[i].expr == NULL) {
 			r->hs_state[i] = HS_OK; /* hash signature */
@@ -934,13 +1318,14 @@ int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz)
 			continue; /* already reported from the cache's notes */
 		snprintf(text, sizeof text,
 			 "signature '%s' rejected: Hyperscan: %s", ru->name, msg);
-		if (note_drop(r, ru->file, ru->line, text) != 0) {
-			if (errsz > 0)
-				snprintf(err, errsz, "out of memory");
-			return -ENOMEM;
-		}
+		if (note_drop(r, ru->file, ru->line, text) != 0)
+			goto nomem;
 	}
 	return 0;
+nomem:
+	if (errsz > 0)
+		snprintf(err, errsz, "out of memory");
+	return -ENOMEM;
 }
 
 int scan_rules_rejected(const struct scan_rules *r, unsigned id)

@@ -124,7 +124,15 @@ struct scan_rule {
 	/* hash signatures */
 	uint64_t size;             /* leaf size, UINT64_MAX = any size */
 	uint8_t digest[32];        /* 16/20/32 bytes used by match type */
-	/* Keyword expressions: a SCAN_MATCH_LOGIC content rule with id L is
+	/* Logical signatures (.ldb): a SCAN_MATCH_LOGIC virus rule with id L
+	 * is followed by its nterms subsignatures, SCAN_RULE_TERM records
+	 * L+1 .. L+nterms (owner L, term k, name the subsignature's text,
+	 * class_name the PCRE trigger expression or NULL). The logic
+	 * rule's class_name is its logical expression, target_type its
+	 * Target, off..shift its FileSize range (0..UINT64_MAX: any). A
+	 * signature whose subsignature Hyperscan refuses is dropped whole.
+	 * Allow-list entries (.fp/.sfp) are virus hash rules with role 1.
+	 * Keyword expressions: a SCAN_MATCH_LOGIC content rule with id L is
 	 * followed by its nterms SCAN_RULE_TERM records, ids L+1 .. L+nterms
 	 * in term order (a database keeps them contiguous). A term record's
 	 * name is its pattern as written; where, file and line are the
@@ -146,13 +154,40 @@ struct scan_rules;
 typedef void (*scan_diag_fn)(void *ctx, const char *file, unsigned line,
 			     const char *msg);
 
-/* Per-file load statistics. */
+/* Why signatures of a file were not compiled: one reason and how many
+ * signatures it applies to. */
+struct scan_sig_reason {
+	const char *why;      /* owned by the builder */
+	unsigned count;
+	int libclamav;        /* 1: left to libclamav; 0: rejected */
+};
+
+#define SCAN_SIGFILE_MAX_REASONS 16
+
+/* Per-file load statistics. Every signature line of a file ends in
+ * exactly one of loaded, hashes, allow, ignores, libclamav, ignored or
+ * rejected. */
 struct scan_sigfile_stats {
 	const char *file;     /* path as given */
-	unsigned loaded;      /* body signatures for the Hyperscan database */
-	unsigned hashes;      /* hash signatures */
-	unsigned rejected;    /* lines skipped, each reported through diag */
+	unsigned loaded;      /* body (.ndb) and logical (.ldb) signatures in
+				 the Hyperscan database */
+	unsigned logical;     /* of loaded: .ldb logical signatures */
+	unsigned hashes;      /* hash signatures (.hdb/.hsb) */
+	unsigned allow;       /* allow-list entries (.fp/.sfp) */
+	unsigned ignores;     /* ignore entries (.ign/.ign2) */
+	unsigned libclamav;   /* valid ClamAV signatures we cannot express:
+				 only libclamav evaluates them (when its
+				 clamav: section is on) */
+	unsigned ignored;     /* signatures dropped by an ignore entry */
+	unsigned rejected;    /* malformed (or, for .ndb, refused by
+				 Hyperscan) lines, each reported via diag */
 	int unsupported;      /* 1: file type not supported, file skipped */
+	/* Reasons for libclamav and rejected, grouped by text, in order of
+	 * first occurrence; signatures whose reason did not fit in the
+	 * table are counted in other_reasons. */
+	struct scan_sig_reason reasons[SCAN_SIGFILE_MAX_REASONS];
+	unsigned nreasons;
+	unsigned other_reasons;
 };
 
 /* Create an empty builder. NULL on allocation failure. Not thread-safe:
@@ -184,9 +219,18 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
 		   char *err, size_t errsz);
 
 /* Load one ClamAV signature file, by extension: .ndb (body signatures),
- * .hdb / .hsb (MD5 / SHA-1 / SHA-256 by digest length). Other ClamAV
- * extensions are reported through diag as "not supported yet" and
- * skipped; unknown extensions likewise. Comment (#) and blank lines are
+ * .ldb (logical signatures: one SCAN_MATCH_LOGIC virus record followed
+ * by its subsignatures as SCAN_RULE_TERM records, see struct scan_rule),
+ * .hdb / .hsb (MD5 / SHA-1 / SHA-256 by digest length), .fp / .sfp
+ * (allow-list: hash records with role 1), .ign / .ign2 (names of
+ * signatures to drop, applied by scan_rules_validate() to every file of
+ * the builder, loaded before or after), .mdb / .msb (PE section hashes:
+ * each line counted as libclamav only, see docs/decisions.md). A
+ * signature valid for ClamAV that cannot be expressed here (see
+ * scan/sig_clamav.h) is reported as "signature 'name' left to libclamav:
+ * reason" and counted in stats libclamav. Other ClamAV extensions are
+ * reported through diag as not supported (libclamav reads them itself)
+ * and skipped; unknown extensions likewise. Comment (#) and blank lines are
  * ignored, CRLF is accepted. A bad line is reported with its line number
  * and reason and skipped; it never stops the load. diag may be NULL; it
  * (and ctx) must stay valid until scan_db_build() returns: a signature

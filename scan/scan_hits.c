@@ -199,8 +199,9 @@ void pipe_hits_to_findings(struct scan_ctx *c, int *spam_score)
 		for (unsigned id = 0; id < nr; id++) {
 			const struct scan_rule *r = scan_db_rule(c->e->db, id);
 			unsigned j = 0;
-			if (r->match != SCAN_MATCH_LOGIC)
-				continue;
+			if (r->match != SCAN_MATCH_LOGIC ||
+			    r->kind != SCAN_RULE_CONTENT)
+				continue; /* .ldb signatures are virus rules */
 			while (j < nls && ls[j].rule != id)
 				j++;
 			if (j == nls)

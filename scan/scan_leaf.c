@@ -14,6 +14,7 @@
 #include "scan/hash.h"
 #include "scan/html.h"
 #include "scan/scan_int.h"
+#include "scan/sig_clamav.h"
 
 int pipe_arena_full(struct scan_ctx *c, int part, const char *what)
 {
@@ -352,9 +353,14 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			   need & SCAN_HASH_MD5 ? md5 : NULL,
 			   need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256, n, l->id);
 	note_new_hits(c, NULL, 0, "digest");
+	/* .ldb subsignatures count over the leaf's bytes only */
+	scan_db_leaf_begin(c->scratch);
 	int rc = scan_buf(c, d, n, where, l->id, "decoded");
 	if (rc < 0)
 		return rc;
+	scan_db_leaf_end(c->e->db, c->scratch, n,
+			 scan_sig_target_of_ftype((int)ft), l->id);
+	note_new_hits(c, NULL, 0, "logical");
 	if (where == SCAN_WHERE_BODY) {
 		rc = scan_text_views(c, l, d, n, ft);
 		if (rc < 0)

@@ -113,4 +113,140 @@ int scan_sig_ndb_parse(const char *line, size_t len, struct scan_sig_ndb *sig,
 int scan_sig_hash_parse(const char *line, size_t len,
 			struct scan_sig_hash *sig, const char **why);
 
+/* ---- .ldb logical signatures ------------------------------------------
+ *
+ * Name;TargetDescriptionBlock;LogicalExpression;Subsig0;Subsig1;...
+ *
+ * TargetDescriptionBlock: comma-separated Key:Value. Engine:a-b is read
+ * and not enforced (no functionality levels here); Target:n (0 any, 1 PE,
+ * 2 OLE2, 5 graphics, 6 ELF, 9 Mach-O, 10 PDF, 11 Flash, 12 Java class;
+ * 3 HTML, 4 mail and 7 text are matched by ClamAV on normalised bytes and
+ * 13/14 on internal types: -ENOTSUP); FileSize:a-b or FileSize:n. Every
+ * other key (EntryPoint, NumberOfSections, Container, Intermediates,
+ * IconGroup1/2, HandlerType) is -ENOTSUP. No Target: any file.
+ *
+ * LogicalExpression, as libclamav evaluates it (cli_ac_chklsig):
+ *   expr  := unary [ ('&' | '|') expr ]     (right to left, no precedence:
+ *                                            a|b&c is a|(b&c))
+ *   unary := N [mod] | '(' expr ')' [mod]
+ *   mod   := ('=' | '<' | '>') X [',' Y]
+ * On a subsignature N, mod compares its match count with X (Y is
+ * ignored, as libclamav does); on a parenthesised block, the sum of the
+ * counts of the subsignatures that made the block true with X, and Y is
+ * the least number of distinct subsignatures among them. A subsignature
+ * with mod is true when the comparison holds (so "0<1" is true with no
+ * match). At most SCAN_SIG_LDB_MAX_SUBSIGS subsignatures and
+ * SCAN_SIG_LEXPR_MAX_NODES nodes; every N must name a subsignature.
+ *
+ * Subsignatures:
+ *   [Offset:]HexSignature[::Modifiers]   body signature as in .ndb (same
+ *       translation, offsets and plan); modifiers i (ASCII case-
+ *       insensitive: HS_FLAG_CASELESS), w (wide: a 0x00 after every byte;
+ *       plain bytes only, -ENOTSUP with gaps, ?? or alternations), a
+ *       (with w: ASCII or wide), f (whole word: not next to [A-Za-z0-9];
+ *       offset '*' only, else -ENOTSUP).
+ *   [Offset:]Trigger/Regex/[Flags]       PCRE subsignature: Regex as
+ *       Hyperscan reads it (Hyperscan rejects what it cannot do when the
+ *       database is built); Trigger is a logical expression over the other
+ *       subsignatures that must hold for the regex's matches to count;
+ *       flags i s m x A (HS_FLAG_CASELESS, DOTALL, MULTILINE, (?x), ^),
+ *       r and e ignored (no effect with offset '*'), E and G -ENOTSUP;
+ *       Offset '*' only (else -ENOTSUP).
+ *   Byte-compare, macro ($n$), fuzzy-image and other forms: -ENOTSUP.
+ * Counting: a body subsignature used under a count modifier anywhere in
+ * the expression is compiled without HS_FLAG_SINGLEMATCH and each match
+ * Hyperscan reports (one per end offset) counts once: the same as
+ * libclamav for fixed-length bodies; bodies of variable length may count
+ * differently. */
+
+#define SCAN_SIG_LDB_MAX_SUBSIGS 64
+#define SCAN_SIG_LEXPR_MAX_NODES 192
+
+enum scan_sig_lkind {
+	SCAN_SIG_LN_SUB,   /* subsignature `sub`, optional mod */
+	SCAN_SIG_LN_AND,   /* a & b */
+	SCAN_SIG_LN_OR,    /* a | b */
+	SCAN_SIG_LN_BLOCK, /* (a) with mod */
+};
+
+struct scan_sig_lnode {
+	uint8_t kind;    /* enum scan_sig_lkind */
+	uint8_t mod;     /* 0, '=', '<' or '>' */
+	uint8_t sub;     /* SUB: subsignature index */
+	uint16_t a, b;   /* children (node indexes) */
+	uint32_t x, y;   /* mod values; y 0: none */
+};
+
+/* A compiled logical expression: nodes[root] is the top. */
+struct scan_sig_lexpr {
+	struct scan_sig_lnode nodes[SCAN_SIG_LEXPR_MAX_NODES];
+	unsigned nnodes, root;
+	uint64_t used;   /* bit n: subsignature n appears */
+	uint64_t counted;/* bit n: appears under a count modifier */
+	int has_mod;     /* any modifier at all */
+};
+
+/* Compile expression s[0..len) over nsub subsignatures. 0, or -EINVAL
+ * with *why (syntax, an index >= nsub, too deep or too many nodes). */
+int scan_sig_lexpr_compile(const char *s, size_t len, unsigned nsub,
+			   struct scan_sig_lexpr *x, const char **why);
+
+/* Evaluate x over per-subsignature match counts (counts[n] for every n
+ * the expression uses). 1 true, 0 false. Recursion depth is bounded by
+ * the node count; no allocation. */
+int scan_sig_lexpr_eval(const struct scan_sig_lexpr *x,
+			const uint32_t *counts);
+
+/* The same over a node array (nodes[0..n), root r): for compiled
+ * expressions stored elsewhere (scan/hsdb.c). */
+int scan_sig_lnodes_eval(const struct scan_sig_lnode *nodes, unsigned n,
+			 unsigned root, const uint32_t *counts);
+
+struct scan_sig_ldb {
+	const char *name;    /* into the line, not NUL-terminated */
+	size_t name_len;
+	unsigned target;     /* ClamAV target type; 0 any */
+	uint64_t size_min, size_max; /* FileSize; 0 / UINT64_MAX: any */
+	unsigned eng_min, eng_max;   /* Engine range; 0: absent; unused */
+	const char *expr;    /* the logical expression, into the line */
+	size_t expr_len;
+	unsigned nsub;
+	const char *sub[SCAN_SIG_LDB_MAX_SUBSIGS]; /* into the line */
+	size_t sub_len[SCAN_SIG_LDB_MAX_SUBSIGS];
+	struct scan_sig_lexpr lexpr;
+};
+
+/* Parse one .ldb line (no CR/LF, not a comment): name, target block,
+ * expression (compiled) and the subsignature texts (each to be parsed
+ * with scan_sig_ldb_sub_parse). 0, -EINVAL (malformed) or -ENOTSUP
+ * (valid ClamAV we cannot honour), *why set on error. */
+int scan_sig_ldb_parse(const char *line, size_t len, struct scan_sig_ldb *sig,
+		       const char **why);
+
+/* One subsignature, compiled like a body signature. */
+struct scan_sig_sub {
+	enum scan_sig_off off_kind;
+	uint64_t off, shift;
+	uint32_t min_len, max_len;
+	unsigned hs_flags;
+	enum scan_sig_check check;
+	int pcre;              /* a PCRE subsignature */
+	const char *trigger;   /* PCRE: its trigger expression (into s) */
+	size_t trigger_len;
+};
+
+/* Parse subsignature k (s[0..len)) of sig into *sub and its expression
+ * out[0..outsz) (scan_sig_expr_bound(2 * len) is enough). counted: the
+ * subsignature is under a count modifier (all matches reported). A PCRE
+ * trigger is compiled against sig->nsub and must not name k itself.
+ * 0, -EINVAL, -ENOTSUP or -ENOSPC, *why set on error. */
+int scan_sig_ldb_sub_parse(const struct scan_sig_ldb *sig, unsigned k,
+			   int counted, struct scan_sig_sub *sub, char *out,
+			   size_t outsz, const char **why);
+
+/* ClamAV target type (0..14) of a true file type (scan/filetype.h enum
+ * scan_ftype value): 1 PE, 2 OLE2, 3 HTML, 5 graphics, 6 ELF, 7 text,
+ * 9 Mach-O, 10 PDF, 11 Flash, 12 Java class; 0 for everything else. */
+unsigned scan_sig_target_of_ftype(int ftype);
+
 #endif

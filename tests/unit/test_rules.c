@@ -278,8 +278,9 @@ static void test_load_ndb(void)
 	diag_log[0] = '\0';
 	CHECK_EQ_INT(scan_rules_load_sigfile(r, path, diag_collect, NULL), 4);
 	CHECK_EQ_INT(scan_rules_count(r), 4);
-	CHECK_MSG(strstr(diag_log, "t.ndb:5: signature 'Bad.Ep' not supported: "
-				   "entry-point offset (EP) not supported\n"),
+	CHECK_MSG(strstr(diag_log, "t.ndb:5: signature 'Bad.Ep' left to "
+				   "libclamav: entry-point offset (EP) not "
+				   "supported\n"),
 		  "%s", diag_log);
 	CHECK_MSG(strstr(diag_log, "t.ndb:6: signature 'Bad.Hex' rejected: "
 				   "unexpected character\n"),
@@ -294,7 +295,8 @@ static void test_load_ndb(void)
 	CHECK_EQ_INT(scan_rules_file_count(r), 1);
 	CHECK_EQ_INT(st->loaded, 4);
 	CHECK_EQ_INT(st->hashes, 0);
-	CHECK_EQ_INT(st->rejected, 4);
+	CHECK_EQ_INT(st->rejected, 3);
+	CHECK_EQ_INT(st->libclamav, 1); /* Bad.Ep */
 	CHECK_EQ_INT(st->unsupported, 0);
 
 	const struct scan_rule *g1 = scan_rules_get(r, 0);
@@ -339,7 +341,7 @@ static void test_load_hash_and_unsupported(void)
 
 	diag_log[0] = '\0';
 	CHECK_EQ_INT(scan_rules_load_sigdir(r, tmpdir, diag_collect, NULL),
-		     3 + 4);
+		     3 + 1 + 4);
 	/* a.hdb, b.hsb, c.ldb, d.txt, t.ndb in name order; not .hidden, e.ndb */
 	CHECK_EQ_INT(scan_rules_file_count(r), 5);
 	const char *want[] = { "a.hdb", "b.hsb", "c.ldb", "d.txt", "t.ndb" };
@@ -351,12 +353,12 @@ static void test_load_hash_and_unsupported(void)
 	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->hashes, 1);
 	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 1);
 	CHECK_EQ_INT(scan_rules_file_stats(r, 1)->hashes, 2);
-	CHECK_EQ_INT(scan_rules_file_stats(r, 2)->unsupported, 1);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 2)->unsupported, 0);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 2)->logical, 1);
 	CHECK_EQ_INT(scan_rules_file_stats(r, 3)->unsupported, 1);
 	CHECK_MSG(strstr(diag_log, "a.hdb:2: hash signature rejected: hash is "
 				   "not 32, 40 or 64 hex digits\n"), "%s", diag_log);
-	CHECK_MSG(strstr(diag_log, "c.ldb:0: ClamAV signature format not "
-				   "supported yet, skipped\n"), "%s", diag_log);
+	CHECK(strstr(diag_log, "c.ldb") == NULL); /* loaded, nothing to say */
 	CHECK_MSG(strstr(diag_log, "d.txt:0: not a supported signature file"),
 		  "%s", diag_log);
 	CHECK(strstr(diag_log, "hidden") == NULL);
