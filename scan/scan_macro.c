@@ -11,17 +11,18 @@
 #define ENCRYPTED_FINDING "encrypted-document"
 #define CT_SEARCH_MAX (1u << 20)
 
-/* Is there already a finding of this kind and name on part? */
-static int have(const struct scan_ctx *c, enum scan_finding_kind kind,
-		int part, const char *name)
+/* The finding of this kind and name on part, or NULL. */
+static struct scan_finding *have(struct scan_ctx *c,
+				 enum scan_finding_kind kind, int part,
+				 const char *name)
 {
 	for (unsigned i = 0; i < c->v->nfindings; i++) {
-		const struct scan_finding *f = &c->v->findings[i];
+		struct scan_finding *f = &c->v->findings[i];
 		if (f->kind == kind && f->part == part &&
 		    strcmp(f->name, name) == 0)
-			return 1;
+			return f;
 	}
-	return 0;
+	return NULL;
 }
 
 static const char *base_name(const char *p)
@@ -126,16 +127,25 @@ static void quoted_around(const uint8_t *d, size_t n, const uint8_t *p,
 void pipe_office_member(struct scan_ctx *c, const struct leaf *l,
 			const char *mpath, const uint8_t *d, size_t n)
 {
-	if (have(c, SCAN_F_MACRO, l->id, MACRO_FINDING))
-		return;
+	struct scan_finding *f = have(c, SCAN_F_MACRO, l->id, MACRO_FINDING);
 	if (is_vba_project_bin(mpath)) {
 		scan_explain(c->v, "    part %d: OOXML VBA project %s\n", l->id,
 			     mpath);
-		scan_verdict_add(c->v, SCAN_F_MACRO, l->id, MACRO_FINDING,
-				 "OOXML document with a VBA project (%s)",
-				 mpath);
+		if (f == NULL) {
+			scan_verdict_add(c->v, SCAN_F_MACRO, l->id,
+					 MACRO_FINDING,
+					 "OOXML document with a VBA project "
+					 "(%s)", mpath);
+		} else if (strstr(f->detail, "VBA project") == NULL) {
+			/* the content type came first: name the project */
+			size_t k = strlen(f->detail);
+			snprintf(f->detail + k, sizeof(f->detail) - k,
+				 "; VBA project %s", mpath);
+		}
 		return;
 	}
+	if (f != NULL)
+		return;
 	if (strcasecmp(mpath, "[Content_Types].xml") != 0)
 		return;
 	/* The table is a few KiB; a padded one is searched in its first
