@@ -42,6 +42,13 @@ int dp_rules_build(const struct conf_doc *doc, unsigned nscan, uint64_t gen,
 	if ((rc = scan_engine_create(r->cfg, NULL, diag, diag_ctx, &r->engine,
 				     err, errsz)) < 0)
 		goto fail;
+	if (diag != NULL) { /* per signature file, at load and reload */
+		const char *const *lines;
+		unsigned nl = scan_engine_sig_report(r->engine, &lines);
+
+		for (unsigned i = 0; i < nl; i++)
+			diag(diag_ctx, "signatures", 0, lines[i]);
+	}
 	for (unsigned i = 0; i < nscan; i++)
 		if ((r->ctx[i] = scan_ctx_create(r->engine)) == NULL) {
 			rc = -ENOMEM;

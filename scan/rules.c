@@ -1051,6 +1051,66 @@ out:
 	return rc;
 }
 
+__attribute__((format(printf, 4, 5)))
+static void catf(char *buf, size_t sz, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + (*n < sz ? *n : sz), *n < sz ? sz - *n : 0, fmt,
+		      ap);
+	va_end(ap);
+	if (k > 0)
+		*n += (size_t)k;
+}
+
+size_t scan_sigfile_stats_format(const struct scan_sigfile_stats *st,
+				 char *buf, size_t sz)
+{
+	const struct { unsigned v; const char *what; } a[] = {
+		{ st->loaded, "to Hyperscan" }, { st->hashes, "hash" },
+		{ st->allow, "allow-list" }, { st->ignores, "ignore entries" },
+	}, b[] = {
+		{ st->libclamav, "left to libclamav" },
+		{ st->ignored, "ignored" }, { st->rejected, "rejected" },
+	};
+	size_t n = 0;
+	const char *sep = "";
+
+	if (sz > 0)
+		buf[0] = '\0';
+	if (st->unsupported) {
+		catf(buf, sz, &n, "not read (format not supported here)");
+		return n;
+	}
+	for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+		if (a[i].v == 0)
+			continue;
+		catf(buf, sz, &n, "%s%u %s", sep, a[i].v, a[i].what);
+		if (i == 0 && st->logical > 0)
+			catf(buf, sz, &n, " (%u logical)", st->logical);
+		sep = ", ";
+	}
+	sep = n > 0 ? "; " : "";
+	for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
+		if (b[i].v == 0)
+			continue;
+		catf(buf, sz, &n, "%s%u %s", sep, b[i].v, b[i].what);
+		sep = ", ";
+	}
+	if (n == 0)
+		catf(buf, sz, &n, "nothing loaded");
+	for (unsigned k = 0; k < st->nreasons; k++)
+		catf(buf, sz, &n, "%s%ux %s: %s", k ? ", " : "; reasons: ",
+		     st->reasons[k].count,
+		     st->reasons[k].libclamav ? "libclamav" : "rejected",
+		     st->reasons[k].why);
+	if (st->other_reasons > 0)
+		catf(buf, sz, &n, ", %ux other reasons", st->other_reasons);
+	return n;
+}
+
 static int name_cmp(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);

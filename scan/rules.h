@@ -190,6 +190,15 @@ struct scan_sigfile_stats {
 	unsigned other_reasons;
 };
 
+/* One line summing up st (no newline) into buf[0..sz), truncated to fit,
+ * e.g. "12 to Hyperscan (3 logical), 4 hash, 1 allow-list, 2 ignore
+ * entries; 5 left to libclamav, 1 ignored, 2 rejected; reasons: 4x
+ * libclamav: target type 3/4/7 ..., 1x rejected: bad offset". Counts
+ * that are 0 are left out ("nothing loaded" when all are). Returns the
+ * length it wanted (as snprintf). */
+size_t scan_sigfile_stats_format(const struct scan_sigfile_stats *st,
+				 char *buf, size_t sz);
+
 /* Create an empty builder. NULL on allocation failure. Not thread-safe:
  * one thread builds, then compiles with scan_db_build() (scan/hsdb.h). */
 struct scan_rules *scan_rules_create(void);

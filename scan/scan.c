@@ -31,6 +31,36 @@ static int load_sigpath(struct scan_rules *rules, const char *path,
 	return scan_rules_load_sigfile(rules, path, diag, ctx);
 }
 
+/* The per-file signature report of the builder, kept by the engine. */
+static int keep_sig_report(struct scan_engine *e, const struct scan_rules *r)
+{
+	unsigned n = scan_rules_file_count(r);
+	char line[2048];
+
+	e->sig_report = calloc(n ? n : 1, sizeof *e->sig_report);
+	if (e->sig_report == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		const struct scan_sigfile_stats *st = scan_rules_file_stats(r, i);
+		int k = snprintf(line, sizeof line, "%s: ", st->file);
+
+		if (k < 0 || (size_t)k >= sizeof line)
+			k = 0;
+		scan_sigfile_stats_format(st, line + k, sizeof line - (size_t)k);
+		if ((e->sig_report[i] = strdup(line)) == NULL)
+			return -ENOMEM;
+		e->nsig_report = i + 1;
+	}
+	return 0;
+}
+
+unsigned scan_engine_sig_report(const struct scan_engine *e,
+				const char *const **lines)
+{
+	*lines = (const char *const *)e->sig_report;
+	return e->nsig_report;
+}
+
 int scan_engine_create(const struct scan_config *cfg,
 		       const char *const *extra_sigdirs, scan_diag_fn diag,
 		       void *diag_ctx, struct scan_engine **out, char *err,
@@ -81,7 +111,8 @@ int scan_engine_create(const struct scan_config *cfg,
 		if (rc < 0) {
 			snprintf(err, errsz,
 				 "signatures %s: %s (give a directory or a "
-				 "file of ClamAV signatures: .ndb .hdb .hsb)",
+				 "file of ClamAV signatures: .ndb .ldb .hdb "
+				 ".hsb .fp .sfp .ign2)",
 				 extra_sigdirs[i], strerror(-rc));
 			goto fail;
 		}
@@ -94,6 +125,10 @@ int scan_engine_create(const struct scan_config *cfg,
 				     errsz);
 	if (rc < 0)
 		goto fail;
+	if ((rc = keep_sig_report(e, rules)) < 0) {
+		snprintf(err, errsz, "out of memory building the rule set");
+		goto fail;
+	}
 	scan_rules_free(rules);
 	*out = e;
 	return 0;
@@ -109,6 +144,9 @@ void scan_engine_free(struct scan_engine *e)
 		return;
 	pipe_clam_engine_free(e);
 	scan_db_free(e->db);
+	for (unsigned i = 0; i < e->nsig_report; i++)
+		free(e->sig_report[i]);
+	free(e->sig_report);
 	free(e);
 }
 

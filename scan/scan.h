@@ -40,6 +40,12 @@ int scan_engine_create(const struct scan_config *cfg,
 		       void *diag_ctx, struct scan_engine **out, char *err,
 		       size_t errsz);
 
+/* What became of each signature file the engine loaded, one line per
+ * file, "path: summary" (scan_sigfile_stats_format in scan/rules.h),
+ * in load order. *lines borrowed from e. Returns the count. */
+unsigned scan_engine_sig_report(const struct scan_engine *e,
+				const char *const **lines);
+
 /* Free an engine. No scan_ctx created from it may be in use. NULL ok. */
 void scan_engine_free(struct scan_engine *e);
 

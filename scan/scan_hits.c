@@ -124,6 +124,11 @@ void pipe_hits_to_findings(struct scan_ctx *c, int *spam_score)
 				 : r->match == SCAN_MATCH_SHA1 ? "SHA-1"
 							       : "SHA-256",
 				 (unsigned long long)hits[i].end);
+		else if (r->match == SCAN_MATCH_LOGIC)
+			snprintf(trig, sizeof(trig), "logical expression "
+				 "'%.96s' true over the leaf's %llu bytes",
+				 r->class_name ? r->class_name : "?",
+				 (unsigned long long)hits[i].end);
 		else if (hits[i].start != UINT64_MAX)
 			snprintf(trig, sizeof(trig), "%s view, bytes %llu-%llu "
 				 "\"%s\"", c->hit_view[i] ? c->hit_view[i] : "?",

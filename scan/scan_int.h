@@ -39,6 +39,9 @@
 struct scan_engine {
 	const struct scan_config *cfg;
 	struct scan_db *db;
+	/* "file: summary" per signature file (scan_engine_sig_report) */
+	char **sig_report;
+	unsigned nsig_report;
 	struct mime_limits mlim;
 	size_t decoded_max;
 	/* libclamav (scan_clam.c): NULL when off (clamav.enabled false or

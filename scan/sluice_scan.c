@@ -3,8 +3,12 @@
  *
  * sluice-scan [-c CONFIG] [--signatures DIR]... [--json] [--explain]
  *             [--from ADDR] [--to ADDR]... [--client IP]
- *             [--edited OUT] [--deadline-ms N] FILE... | -
+ *             [--edited OUT] [--deadline-ms N] [--sig-report] FILE... | -
  *
+ * --sig-report prints, for each signature file loaded, how many
+ * signatures went to Hyperscan, how many are left to libclamav, ignored
+ * or rejected and why (scan_engine_sig_report); with no FILE it only
+ * prints that.
  * --edited writes the message as the gateway would store it (the
  * verdict's edits applied, see scan/edit.h) for one input message;
  * --deadline-ms gives each scan a time budget (scan_ctx_set_deadline).
@@ -40,6 +44,7 @@ static void usage(FILE *f)
 	      "[--explain]\n"
 	      "                   [--from ADDR] [--to ADDR]... [--client IP]\n"
 	      "                   [--edited OUT] [--deadline-ms N] "
+	      "[--sig-report] "
 	      "FILE... | -\n"
 	      "Scans each message (RFC 5322 .eml) and prints one verdict "
 	      "per message.\n"
@@ -60,6 +65,11 @@ static void usage(FILE *f)
 	      "                        applied) to OUT; one input only\n"
 	      "      --deadline-ms N   stop a scan after N ms (verdict limit "
 	      "scan-time)\n"
+	      "      --sig-report      per signature file: how many went to "
+	      "Hyperscan,\n"
+	      "                        to libclamav only, ignored, rejected, "
+	      "and why\n"
+	      "                        (no FILE needed)\n"
 	      "  -V, --version         print the version and exit\n"
 	      "Exit: 0 all clean, 1 something found, 2 usage or I/O error.\n",
 	      f);
@@ -179,7 +189,7 @@ static const char *default_config(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CLIENT = 256, OPT_EDITED, OPT_DEADLINE };
+	enum { OPT_CLIENT = 256, OPT_EDITED, OPT_DEADLINE, OPT_SIGREPORT };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"signatures", required_argument, NULL, 's'},
@@ -190,6 +200,7 @@ int main(int argc, char **argv)
 		{"client", required_argument, NULL, OPT_CLIENT},
 		{"edited", required_argument, NULL, OPT_EDITED},
 		{"deadline-ms", required_argument, NULL, OPT_DEADLINE},
+		{"sig-report", no_argument, NULL, OPT_SIGREPORT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -201,7 +212,7 @@ int main(int argc, char **argv)
 	const char *sigdirs[MAX_CLI_LIST + 1] = {NULL};
 	const char *rcpts[MAX_CLI_LIST] = {NULL};
 	size_t nsig = 0, nrcpt = 0;
-	int json = 0, explain = 0, c;
+	int json = 0, explain = 0, sig_report = 0, c;
 
 	while ((c = getopt_long(argc, argv, "c:s:jef:t:hV", longopts, NULL)) !=
 	       -1) {
@@ -228,6 +239,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CLIENT: client = optarg; break;
 		case OPT_EDITED: edited = optarg; break;
+		case OPT_SIGREPORT: sig_report = 1; break;
 		case OPT_DEADLINE:
 			errno = 0;
 			deadline_ms = strtoul(optarg, &end, 10);
@@ -247,7 +259,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !sig_report) {
 		fprintf(stderr, "sluice-scan: no input: name one or more .eml "
 			"files, or - for standard input\n");
 		usage(stderr);
@@ -273,6 +285,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-scan: %s\n", err);
 		scan_config_free(cfg);
 		return 2;
+	}
+	if (sig_report) {
+		const char *const *lines;
+		unsigned n = scan_engine_sig_report(engine, &lines);
+
+		for (unsigned i = 0; i < n; i++)
+			printf("signatures %s\n", lines[i]);
+		if (n == 0)
+			printf("signatures: no signature file loaded\n");
+		fflush(stdout);
+		if (optind >= argc) {
+			scan_engine_free(engine);
+			scan_config_free(cfg);
+			return 0;
+		}
 	}
 	struct scan_ctx *ctx = scan_ctx_create(engine);
 	char *explain_buf = explain ? malloc(EXPLAIN_CAP) : NULL;

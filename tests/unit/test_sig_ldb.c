@@ -618,6 +618,19 @@ static void test_report(void)
 				     "(subsignature 1) left to libclamav: "
 				     "Hyperscan: ") != NULL,
 	    "sig-report", "reported per line: %s", diag_log);
+	char line[1024];
+	scan_sigfile_stats_format(st, line, sizeof line);
+	ROW(strncmp(line, "2 to Hyperscan (2 logical); 4 left to libclamav, "
+			  "1 rejected; reasons: 2x libclamav: target type 3/4/7",
+		    87) == 0, "sig-report", "summary line: %s", line);
+	scan_sigfile_stats_format(pe, line, sizeof line);
+	ROW(strcmp(line, "2 left to libclamav; reasons: 2x libclamav: PE "
+			 "section hash (.mdb/.msb): libclamav only") == 0,
+	    "sig-report", "summary line: %s", line);
+	char tiny[8];
+	size_t want = scan_sigfile_stats_format(st, tiny, sizeof tiny);
+	ROW(want > sizeof tiny && strlen(tiny) == sizeof tiny - 1, "sig-report",
+	    "truncated to fit: '%s', wanted %zu", tiny, want);
 	scan_db_free(db);
 	scan_rules_free(r);
 }
