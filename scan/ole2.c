@@ -427,16 +427,23 @@ int scan_ole2_inspect(const uint8_t *d, size_t n, struct scan_ole2_work *w,
 	f.nsec = ns > MAXREGSECT ? MAXREGSECT : (uint32_t)ns;
 	load_fat(&f);
 	if (f.nfat == 0) {
+		out->flags = 0;
 		out->problem = "no FAT sector";
 		return -EINVAL;
 	}
+	const char *fat_problem = out->problem;
+	out->problem = NULL;
 	if (load_dir(&f) < 0) {
+		out->flags = 0;
 		if (out->problem == NULL)
 			out->problem = "no directory sector";
 		return -EINVAL;
 	}
+	if (out->problem == NULL)
+		out->problem = fat_problem;
 	const uint8_t *root = entry(&f, 0);
 	if (root == NULL || root[66] != ENT_ROOT) {
+		out->flags = 0;
 		out->problem = "first directory entry is not the root";
 		return -EINVAL;
 	}
