@@ -304,6 +304,11 @@ static void check_name(struct scan_ctx *c, const struct leaf *l)
 	if (l->second_view || l->filename == NULL)
 		return;
 	unsigned fl = scan_fname_check(l->filename, &why);
+	const char *r[3] = {why.double_ext, why.bidi, why.trailing};
+	for (int i = 0; i < 3; i++)
+		if (r[i][0] != '\0')
+			scan_explain(c->v, "    part %d: name: %s\n", l->id,
+				     r[i]);
 	if (fl & SCAN_FNAME_DOUBLE_EXT)
 		scan_verdict_add(c->v, SCAN_F_AMBIGUOUS, l->id,
 				 "double-extension", "name '%s' %s",
