@@ -20,8 +20,9 @@
  *   - a storage "Macros" or "_VBA_PROJECT_CUR" holding a storage "VBA",
  *     or holding a stream "PROJECT" (a project whose VBA storage was
  *     renamed or damaged still makes Office offer to run it).
- *   vba_path names the storage found ("Macros/VBA", "_VBA_PROJECT_CUR",
- *   "VBA"). PowerPoint 97 keeps its project compressed inside the
+ *   vba_path names the storage found ("Macros/VBA",
+ *   "_VBA_PROJECT_CUR/VBA", "VBA", or "Macros" for a PROJECT stream
+ *   without a VBA storage). PowerPoint 97 keeps its project compressed inside the
  *   "PowerPoint Document" stream: not seen here (libclamav's heuristic
  *   covers it when enabled).
  * XLM: a BOUNDSHEET record of sheet type 1 (macro sheet) in the workbook
@@ -40,7 +41,7 @@
  * O(n / sector size + entries) at most.
  *
  * Memory: none allocated. The caller lends a struct scan_ole2_work (about
- * 40 KiB: keep one per thread, not on a small stack); it holds nothing
+ * 121 KiB: keep one per thread, not on a small stack); it holds nothing
  * between calls. Reentrant with distinct work structs.
  */
 #ifndef SLUICE_SCAN_OLE2_H

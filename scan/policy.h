@@ -77,10 +77,17 @@
  *     (the filter's `classes`, else the filter's own action); the most
  *     severe set wins (reject > quarantine > delete > deliver > modifiers
  *     only), ties go to the first finding.
- *   - encrypted: triggers on SCAN_F_ENCRYPTED findings (an archive or
- *     member that needs a password: its content was not scanned).
+ *   - encrypted: triggers on SCAN_F_ENCRYPTED findings (an archive,
+ *     member or OLE2 document that needs a password: its content was
+ *     not scanned).
  *   - macro: triggers on SCAN_F_MACRO findings (an OLE2 document with
- *     VBA or XLM macros, reported by libclamav).
+ *     a VBA project or XLM macro sheet, an OOXML document with a
+ *     vbaProject.bin or macro-enabled content type: scan/scan_macro.c;
+ *     libclamav's macro heuristic).
+ *   - attachment: deceptive_names (default true) also blocks names
+ *     scan/fname.h flags as DOUBLE_EXT or BIDI (rules
+ *     name:double-extension, name:bidi), after extensions and true
+ *     types, before name patterns and size.
  *   - v->cls reports what was seen, independently of the actions: the
  *     highest of virus > content > macro > attachment > encrypted > spam
  *     > limit (also size)

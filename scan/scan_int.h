@@ -85,7 +85,7 @@ struct scan_ctx {
 	 * buffer per nesting level, kept warm across messages. */
 	struct scan_arc_budget arc;
 	struct scan_arc_buf arc_buf[SCAN_ARC_MAX_DEPTH + 2];
-	/* OLE2 directory reader's scratch (scan_macro.c), ~90 KiB. */
+	/* OLE2 directory reader's scratch (scan_macro.c), 121 KiB. */
 	struct scan_ole2_work *ole2;
 
 	/* Per message. */

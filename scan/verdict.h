@@ -30,7 +30,8 @@ enum scan_finding_kind {
 	SCAN_F_MALFORMED,  /* broken structure or encoding */
 	SCAN_F_AMBIGUOUS,  /* two readings possible; both were scanned */
 	SCAN_F_ENCRYPTED,  /* encrypted archive or member: not scannable */
-	SCAN_F_MACRO,      /* office document with macros (libclamav) */
+	SCAN_F_MACRO,      /* office document with macros (scan_macro.c,
+			      libclamav) */
 	SCAN_F_KIND_COUNT
 };
 
