@@ -78,8 +78,8 @@ struct scan_hit {
  * cache) holds one for this rule generation, else by compiling.
  * Compiling first checks every expression with Hyperscan
  * (scan_rules_validate): a rejected signature is reported through the
- * diag its file was loaded with ("file", line, "signature 'name'
- * rejected: Hyperscan: reason"), counted in the file's stats and left
+ * diag its file was loaded with ("file", line, "signature 'name' left
+ * to libclamav: Hyperscan: reason"), counted in the file's stats and left
  * out; a loaded database reports the same signatures again from the
  * cache file, without asking Hyperscan. The builder changes only in
  * those stats and notes. Rule ids are the database's own (dropped

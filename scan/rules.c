@@ -1377,7 +1377,8 @@ int scan_rules_validate(struct scan_rules *r, char *err, size_t errsz)
 		if (r->replayed)
 			continue; /* already reported from the cache's notes */
 		snprintf(text, sizeof text,
-			 "signature '%s' rejected: Hyperscan: %s", ru->name, msg);
+			 "signature '%s' left to libclamav: Hyperscan: %s",
+			 ru->name, msg);
 		if (note_drop(r, ru->file, ru->line, text) != 0)
 			goto nomem;
 	}

@@ -3,8 +3,9 @@
  * keywords, and the builder that collects them for one rule generation.
  *
  * The builder (scan/rules.c) takes content and spam rules from the
- * configuration and virus signatures from ClamAV files (.ndb/.hdb/.hsb,
- * translated by scan/sig_clamav.c), checks each cheaply (syntax, names),
+ * configuration and virus signatures from ClamAV files (.ndb/.ldb/.hdb/
+ * .hsb/.fp/.sfp/.ign/.ign2, translated by scan/sig_clamav.c), checks each
+ * cheaply (syntax, names),
  * and keeps a SHA-256 of its sources. Hyperscan's own check of each
  * expression is deferred to compile time (scan_rules_validate, called by
  * scan_db_build on a cache miss), so a start from the cache costs no
@@ -179,8 +180,7 @@ struct scan_sigfile_stats {
 				 only libclamav evaluates them (when its
 				 clamav: section is on) */
 	unsigned ignored;     /* signatures dropped by an ignore entry */
-	unsigned rejected;    /* malformed (or, for .ndb, refused by
-				 Hyperscan) lines, each reported via diag */
+	unsigned rejected;    /* malformed lines, each reported via diag */
 	int unsupported;      /* 1: file type not supported, file skipped */
 	/* Reasons for libclamav and rejected, grouped by text, in order of
 	 * first occurrence; signatures whose reason did not fit in the
@@ -245,8 +245,10 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
  * (and ctx) must stay valid until scan_db_build() returns: a signature
  * that parses but that Hyperscan rejects is found there, when the
  * database is compiled, reported through this diag as "signature 'name'
- * rejected: Hyperscan: reason" with its line, moved from loaded to
- * rejected in the file's stats, and left out of the database. The first
+ * left to libclamav: Hyperscan: reason" with its line, moved from loaded
+ * to libclamav in the file's stats, and left out of the database (an
+ * .ldb signature whole: "logical signature 'name' (subsignature k) left
+ * to libclamav: Hyperscan: reason"). The first
  * non-NULL diag also becomes the builder's (see scan_rules_set_diag).
  * Returns the number of signatures loaded (body + hash), or -errno when
  * the file cannot be read (-ENOMEM on allocation failure). */

@@ -1,7 +1,9 @@
 /*
- * scan/sig_clamav.h - ClamAV signature lines: .ndb body signatures
- * translated to Hyperscan expressions, .hdb/.hsb hash signatures parsed.
- * Private to scan/rules.c (and its tests and fuzz target).
+ * scan/sig_clamav.h - ClamAV signature lines: .ndb body signatures and
+ * .ldb subsignatures translated to Hyperscan expressions, .ldb logical
+ * expressions compiled and evaluated (see the .ldb section below),
+ * .hdb/.hsb (and .fp/.sfp) hash lines parsed. Private to scan/rules.c and
+ * scan/hsdb.c (and their tests and fuzz targets).
  *
  * Pure functions over one line: no allocation, no I/O, no global state;
  * thread-safe. Every pointer argument is borrowed. Reasons (`*why`) are

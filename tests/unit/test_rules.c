@@ -482,12 +482,14 @@ static void test_validate(void)
 	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), 0);
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_STR(diag_log,
-		     "v.ndb:2: signature 'Big.Gap' rejected: Hyperscan: Bounded "
+		     "v.ndb:2: signature 'Big.Gap' left to libclamav: "
+		     "Hyperscan: Bounded "
 		     "repeat is too large.\n"
-		     "v.ndb:4: signature 'Big.Fix' rejected: Hyperscan: Bounded "
+		     "v.ndb:4: signature 'Big.Fix' left to libclamav: "
+		     "Hyperscan: Bounded "
 		     "repeat is too large.\n");
 	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->loaded, 2);
-	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->libclamav, 2);
 	CHECK_EQ_INT(scan_rules_rejected(r, 0), 0);
 	CHECK_EQ_INT(scan_rules_rejected(r, 1), 1);
 	CHECK_EQ_INT(scan_rules_rejected(r, 2), 0);
@@ -496,13 +498,14 @@ static void test_validate(void)
 	CHECK_EQ_INT(scan_rules_notes(r, &notes), 2);
 	CHECK_EQ_STR(notes[1].file, path);
 	CHECK_EQ_INT(notes[1].line, 4);
-	CHECK_EQ_STR(notes[1].msg, "signature 'Big.Fix' rejected: Hyperscan: "
+	CHECK_EQ_STR(notes[1].msg, "signature 'Big.Fix' left to libclamav: "
+				   "Hyperscan: "
 				   "Bounded repeat is too large.");
 	/* once per builder: validating again reports nothing new */
 	diag_log[0] = '\0';
 	CHECK_EQ_INT(scan_rules_validate(r, err, sizeof err), 0);
 	CHECK_EQ_STR(diag_log, "");
-	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->rejected, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r, 0)->libclamav, 2);
 
 	/* replay (a build from the cache) on a fresh builder: same reports
 	 * and counts; a second replay does nothing */
@@ -511,12 +514,14 @@ static void test_validate(void)
 	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
 	CHECK_EQ_INT(scan_rules_replay_notes(r2, notes, 2), 0);
 	CHECK_EQ_STR(diag_log,
-		     "v.ndb:2: signature 'Big.Gap' rejected: Hyperscan: Bounded "
+		     "v.ndb:2: signature 'Big.Gap' left to libclamav: "
+		     "Hyperscan: Bounded "
 		     "repeat is too large.\n"
-		     "v.ndb:4: signature 'Big.Fix' rejected: Hyperscan: Bounded "
+		     "v.ndb:4: signature 'Big.Fix' left to libclamav: "
+		     "Hyperscan: Bounded "
 		     "repeat is too large.\n");
 	CHECK_EQ_INT(scan_rules_file_stats(r2, 0)->loaded, 2);
-	CHECK_EQ_INT(scan_rules_file_stats(r2, 0)->rejected, 2);
+	CHECK_EQ_INT(scan_rules_file_stats(r2, 0)->libclamav, 2);
 	scan_rules_free(r2);
 	scan_rules_free(r);
 	unlink(path);
