@@ -5,13 +5,16 @@
  * subsignature parsing (offsets, ::i ::w ::a ::f, PCRE), matching through
  * the compiled database per leaf (target type, FileSize, PCRE triggers),
  * .fp/.sfp allow-lists, .ign/.ign2, .mdb/.msb, the per-file report, the
- * cache round trip, and a differential check against libclamav on the
+ * cache round trip, the pipeline (scan_engine: hook in pipe_leaf, the
+ * engine's report, .fp), and a differential check against libclamav on the
  * same buffers. One PASS/FAIL line per row.
  */
 #include "scan/clam.h"
 #include "scan/filetype.h"
 #include "scan/hash.h"
 #include "scan/hsdb.h"
+#include "scan/policy.h"
+#include "scan/scan.h"
 #include "scan/sig_clamav.h"
 #include "tests/unit/check.h"
 #include "tests/unit/diag_log.h"
@@ -725,6 +728,91 @@ static void test_differential(void)
 	scan_rules_free(r);
 }
 
+/* ---- through the pipeline (scan_leaf.c's hook) -------------------------- */
+
+#define MSG_HDR "From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\n" \
+	"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n" \
+	"\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\n" \
+	"Content-Type: application/octet-stream\r\nContent-Disposition: " \
+	"attachment; filename=a.bin\r\n\r\n"
+
+static void test_pipeline(void)
+{
+	static const char clean_att[] = "clean attachment: malw + ware";
+	char dir[300], yaml[1024], err[512], fp[160];
+	uint8_t md5[16];
+
+	snprintf(dir, sizeof dir, "%.256s/pipe", tmpdir);
+	mkdir(dir, 0700);
+	scan_hash_all((const uint8_t *)clean_att, sizeof clean_att - 1, md5,
+		      NULL, NULL);
+	int n = 0;
+	for (int i = 0; i < 16; i++)
+		n += snprintf(fp + n, sizeof fp - (size_t)n, "%02x", md5[i]);
+	snprintf(fp + n, sizeof fp - (size_t)n, ":%zu:Clean\n",
+		 sizeof clean_att - 1);
+	write_file("pipe/p.ldb", "P.And;Target:0;0&1;6d616c77;77617265\n"
+				 "P.PE;Target:1;0&1;6d616c77;77617265\n");
+	write_file("pipe/p.fp", fp);
+	snprintf(yaml, sizeof yaml,
+		 "signatures: [%s]\n"
+		 "rule_cache: %.256s/pipe-cache\n"
+		 "clamav:\n  enabled: false\n", dir, tmpdir);
+
+	struct conf_doc *d = NULL;
+	struct scan_config *cfg = NULL;
+	struct scan_engine *eng = NULL;
+	int rc = conf_load_string("t.conf", yaml, strlen(yaml), &d, err,
+				  sizeof err);
+	if (rc == 0)
+		rc = scan_config_from_conf(d, &cfg, err, sizeof err);
+	conf_free(d);
+	if (rc == 0)
+		rc = scan_engine_create(cfg, NULL, NULL, NULL, &eng, err,
+					sizeof err);
+	ROW(rc == 0, "ldb-pipeline", "engine: %s", rc ? err : "ok");
+	if (rc != 0) {
+		scan_config_free(cfg);
+		return;
+	}
+	const char *const *lines;
+	unsigned nl = scan_engine_sig_report(eng, &lines);
+	ROW(nl == 2 && strstr(lines[0], "p.fp: 1 allow-list") != NULL &&
+		    strstr(lines[1], "p.ldb: 2 to Hyperscan (2 logical)") != NULL,
+	    "ldb-pipeline", "engine report: %s | %s", nl > 0 ? lines[0] : "",
+	    nl > 1 ? lines[1] : "");
+	struct scan_ctx *ctx = scan_ctx_create(eng);
+	static struct scan_verdict v;
+	static const struct {
+		const char *att;
+		const char *want; /* virus finding name or "" */
+	} rows[] = {
+		{ "some malw and ware", "P.And" },
+		{ "only malw", "" },
+		{ clean_att, "" }, /* listed in p.fp */
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char msg[1024];
+		int len = snprintf(msg, sizeof msg, "%s%s\r\n--b--\r\n",
+				   MSG_HDR, rows[i].att);
+		rc = scan_message(ctx, (const uint8_t *)msg, (size_t)len, NULL,
+				  NULL, 0, &v);
+		const char *got = "";
+		unsigned nv = 0;
+		for (unsigned k = 0; k < v.nfindings; k++)
+			if (v.findings[k].kind == SCAN_F_VIRUS) {
+				got = v.findings[k].name;
+				nv++;
+			}
+		ROW(rc == 0 && strcmp(got, rows[i].want) == 0 && nv <= 1,
+		    "ldb-pipeline", "'%s': virus '%s' (%u findings, want '%s')",
+		    rows[i].att, got, nv, rows[i].want);
+	}
+	scan_ctx_free(ctx);
+	scan_engine_free(eng);
+	scan_config_free(cfg);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_sig_ldb.XXXXXX");
@@ -737,6 +825,7 @@ int main(void)
 	RUN(test_fp_ign);
 	RUN(test_report);
 	RUN(test_differential);
+	RUN(test_pipeline);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
