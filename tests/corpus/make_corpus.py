@@ -448,3 +448,67 @@ def xls_macro():
 write("macro-xls.eml", multipart("quarterly figures", [
     TEXT_ARC, attachment(xls_macro(), "figures.xls",
                          "application/vnd.ms-excel")]))
+
+
+# Our own macro and name checks (scan/ole2.c, scan_macro.c, fname.c):
+# a docm sent as "invoice.doc" (Word opens it by content; the name
+# pattern *.docm does not see it) with word/vbaProject.bin, whose OLE2
+# directory holds a VBA storage with dir and _VBA_PROJECT.
+def vba_project_bin():
+    f = bytearray(512 * 3)
+    f[0:8] = bytes.fromhex("d0cf11e0a1b11ae1")
+    struct.pack_into("<HHHHH", f, 24, 0x3e, 3, 0xfffe, 9, 6)
+    struct.pack_into("<IIII", f, 44, 1, 1, 0, 0)
+    struct.pack_into("<IIIII", f, 56, 4096, 0xfffffffe, 0, 0xfffffffe, 0)
+    struct.pack_into("<I", f, 76, 0)
+    for i in range(1, 109):
+        struct.pack_into("<I", f, 76 + 4 * i, 0xffffffff)
+    for i in range(128):
+        struct.pack_into("<I", f, 512 + 4 * i, 0xffffffff)
+    struct.pack_into("<II", f, 512, 0xfffffffd, 0xfffffffe)
+
+    def dirent(i, name, typ, left, right, child):
+        off = 1024 + 128 * i
+        for k, ch in enumerate(name):
+            struct.pack_into("<H", f, off + 2 * k, ord(ch))
+        struct.pack_into("<H", f, off + 64, 2 * len(name) + 2)
+        f[off + 66] = typ
+        f[off + 67] = 1
+        struct.pack_into("<III", f, off + 68, left, right, child)
+        struct.pack_into("<II", f, off + 116, 0xfffffffe, 0)
+    N = 0xffffffff
+    dirent(0, "Root Entry", 5, N, N, 1)
+    dirent(1, "VBA", 1, N, 2, 3)
+    dirent(2, "PROJECT", 2, N, N, N)
+    dirent(3, "dir", 2, N, N, N)
+    return bytes(f)
+
+
+CT_DOCM = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+           b'content-types"><Default Extension="bin" ContentType="application/'
+           b'vnd.ms-office.vbaProject"/><Override PartName="/word/document.xml"'
+           b' ContentType="application/vnd.ms-word.document.macroEnabled.main'
+           b'+xml"/></Types>')
+write("macro-docm.eml", multipart("invoice attached", [
+    TEXT_ARC, attachment(zipped([
+        ("[Content_Types].xml", CT_DOCM),
+        ("word/document.xml", b'<?xml version="1.0"?><w:document xmlns:w='
+         b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+         b'<w:body/></w:document>'),
+        ("word/vbaProject.bin", vba_project_bin())]), "invoice.doc",
+        "application/msword")]))
+
+# A name with a right-to-left override: shown as "reportlpc.pdf", saved
+# as report<RLO>fdp.cpl (cpl is not in the extension list).
+write("attach-bidi-name.eml", multipart("report", [
+    TEXT, "Content-Type: application/octet-stream\n"
+    "Content-Disposition: attachment;\n"
+    " filename*=UTF-8''report%E2%80%AEfdp.cpl\n"
+    "Content-Transfer-Encoding: base64\n\n" + b64(b"quarterly report\n") +
+    "\n"]))
+
+# A decoy extension padded out of view before a dangerous one.
+write("attach-padded-extension.eml", multipart("scan", [
+    TEXT, attachment(b"not really a picture\n",
+                     "scan.jpg                    .cpl")]))
