@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scan/fname.h"
 #include "scan/scan_int.h"
 
 _Static_assert(SCAN_MAX_EDITS <= 16, "edit_mask is a uint16_t bit set");
@@ -239,8 +240,8 @@ static void put_notices(struct emit *e, unsigned mask)
 		puts_(e, "\r\n");
 }
 
-/* filename="<name>.removed.txt", or the RFC 2231 form when the name is
- * not plain printable ASCII. The name is cut (at a character boundary)
+/* filename="<name>.removed.txt", or the RFC 2231 form (without bidi
+ * controls) when the name is not plain printable ASCII. The name is cut (at a character boundary)
  * so that the line stays far below 998 octets. */
 static void put_removed_filename(struct emit *e, const char *name)
 {
@@ -268,6 +269,13 @@ static void put_removed_filename(struct emit *e, const char *name)
 	}
 	puts_(e, ";\r\n filename*=utf-8''");
 	for (size_t i = 0; i < n; i++) {
+		/* bidi controls are dropped: the notice's name reads as it
+		 * is (and is no name trick itself) */
+		size_t bl = scan_fname_bidi_len(name + i);
+		if (bl > 0 && i + bl <= n) {
+			i += bl - 1;
+			continue;
+		}
 		unsigned char ch = (unsigned char)(name[i] == '.' ? '_' : name[i]);
 		int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 			   (ch >= '0' && ch <= '9') || strchr("!#$&+-.^_`|~", ch);

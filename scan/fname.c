@@ -73,6 +73,11 @@ static size_t pad_before(const unsigned char *start, const unsigned char *end)
 	return 0;
 }
 
+size_t scan_fname_bidi_len(const char *p)
+{
+	return bidi_at((const unsigned char *)p);
+}
+
 unsigned scan_fname_check(const char *name, struct scan_fname_why *why)
 {
 	struct scan_fname_why scratch;

@@ -46,6 +46,10 @@ struct scan_fname_why {
 /* SCAN_FNAME_* bits for name (NULL: 0); *why (may be NULL) is filled. */
 unsigned scan_fname_check(const char *name, struct scan_fname_why *why);
 
+/* Length in bytes of the bidi control (UTF-8) starting at p, or 0. p
+ * must be NUL-terminated (reads stop at the NUL). */
+size_t scan_fname_bidi_len(const char *p);
+
 /* Is ext (no dot, any case, length given) one the table counts as
  * dangerous to open? */
 int scan_fname_dangerous_ext(const char *ext, size_t len);
