@@ -32,13 +32,18 @@
  *                       [--json] [--keep]
  */
 #include "conf/conf.h"
+#include "scan/clam.h"
 #include "scan/hash.h"
 #include "scan/hsdb.h"
 #include "scan/policy.h"
 #include "scan/rules.h"
 #include "scan/scan.h"
+#include "tests/unit/ole_fixture.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <clamav.h>
+#include <zlib.h>
 
 #include <errno.h>
 #include <ftw.h>
@@ -55,6 +60,10 @@
 #include <unistd.h>
 
 #define MAX_RUNS 32
+/* (a2), the mixed corpus with libclamav, scans at most its first A2_MAX
+ * messages (libclamav takes ~10 ms per message there). */
+#define A2_MAX 500
+#define A2_MAX_S "500"
 
 /* ---- small utilities -------------------------------------------------- */
 
@@ -565,6 +574,7 @@ struct msg {
 	size_t len;
 	unsigned leaf0, nleaves;
 	int kind; /* 0 text, 1 html, 2 attachments */
+	int infected; /* a planted signature or listed hash */
 };
 
 struct corpus {
@@ -973,11 +983,1212 @@ static void gen_message(struct corpus *c, struct ruleset *rs, unsigned i)
 		buf_printf(&m, "\r\n--=_mix_%08x--\r\n", bnd);
 		if (infect_sig || infect_hash)
 			c->infected_msgs++;
+		msg->infected = infect_sig || infect_hash;
 	}
 	c->kinds[msg->kind]++;
 	msg->nleaves = c->nleaves - msg->leaf0;
 	msg->p = buf_take(&m, &msg->len);
 	c->raw_bytes += msg->len;
+}
+
+/* ---- realistic files: the attachment, archive and campaign corpora ----- */
+
+/* Real container and document formats (valid enough for libarchive,
+ * libclamav's parsers and our type detection), their contents from rnd():
+ * PE32 executables, OLE2 Word documents, PDFs with real FlateDecode
+ * streams, OOXML (docx/xlsx) written by libarchive, JPEG and PNG images,
+ * text; archives (zip, nested zip, 7z, tar.gz) written by libarchive.
+ * Every archive entry has a fixed mtime and owner, and gzip leaves out its
+ * timestamp, so the same seed gives the same bytes. */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put32be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Append n zero bytes; a pointer to them (valid until the next append). */
+static uint8_t *buf_zeros(struct buf *b, size_t n)
+{
+	buf_reserve(b, n);
+	uint8_t *p = b->p + b->len;
+	memset(p, 0, n);
+	b->len += n;
+	return p;
+}
+
+static const char *const api_names[] = {
+	"KERNEL32.dll", "USER32.dll", "ADVAPI32.dll", "GetProcAddress",
+	"LoadLibraryA", "VirtualAlloc", "CreateFileW", "ReadFile",
+	"WriteFile", "CloseHandle", "GetModuleHandleW", "ExitProcess",
+	"RegOpenKeyExW", "RegQueryValueExW", "MessageBoxW", "GetLastError",
+	"HeapAlloc", "HeapFree", "GetCommandLineW", "Sleep",
+	"InitializeCriticalSection", "GetTickCount", "WideCharToMultiByte",
+	"Microsoft Visual C++ Runtime Library", "SOFTWARE\\Microsoft\\Windows",
+	"%s\\%s.tmp", "runtime error ", "bad allocation",
+};
+#define NAPI (sizeof(api_names) / sizeof(api_names[0]))
+
+/* x86 machine code of plausible shape: functions with a prologue, moves,
+ * calls, compares and branches, an epilogue, int3 padding. */
+static void gen_x86(uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i + 32 < n) {
+		static const uint8_t pro[] = {0x55, 0x8b, 0xec, 0x83, 0xec};
+		memcpy(p + i, pro, sizeof(pro));
+		i += sizeof(pro);
+		p[i++] = (uint8_t)(rnd() % 0x40 * 4);
+		unsigned ops = (unsigned)rnd_in(4, 40);
+		for (unsigned k = 0; k < ops && i + 16 < n; k++) {
+			uint64_t r = rnd();
+			switch (r % 9) {
+			case 0: /* mov eax, [ebp+d8] */
+			case 1: /* mov [ebp-d8], eax */
+				p[i++] = r % 9 ? 0x89 : 0x8b;
+				p[i++] = 0x45;
+				p[i++] = (uint8_t)(r >> 8);
+				break;
+			case 2: /* push imm8 / push reg */
+				p[i++] = 0x6a;
+				p[i++] = (uint8_t)(r >> 8);
+				p[i++] = (uint8_t)(0x50 + (r >> 16) % 8);
+				break;
+			case 3: /* call rel32 */
+				p[i++] = 0xe8;
+				put32(p + i, (uint32_t)(r >> 16) % 0x8000 -
+						     0x4000);
+				i += 4;
+				break;
+			case 4: /* call [iat] */
+				p[i++] = 0xff;
+				p[i++] = 0x15;
+				put32(p + i, 0x402000 + (uint32_t)(r >> 20) % 0x200 *
+							       4);
+				i += 4;
+				break;
+			case 5: /* test eax, eax; je rel8 */
+				p[i++] = 0x85;
+				p[i++] = 0xc0;
+				p[i++] = 0x74;
+				p[i++] = (uint8_t)(r >> 8) & 0x3f;
+				break;
+			case 6: /* xor eax, eax / add esp */
+				p[i++] = 0x33;
+				p[i++] = 0xc0;
+				p[i++] = 0x83;
+				p[i++] = 0xc4;
+				p[i++] = (uint8_t)((r >> 8) % 8 * 4);
+				break;
+			case 7: /* mov ecx, imm32 */
+				p[i++] = 0xb9;
+				put32(p + i, (uint32_t)(r >> 24));
+				i += 4;
+				break;
+			default: /* cmp eax, imm8; jne rel8 */
+				p[i++] = 0x83;
+				p[i++] = 0xf8;
+				p[i++] = (uint8_t)(r >> 8);
+				p[i++] = 0x75;
+				p[i++] = (uint8_t)(r >> 16) & 0x3f;
+				break;
+			}
+		}
+		static const uint8_t epi[] = {0x8b, 0xe5, 0x5d, 0xc3};
+		memcpy(p + i, epi, sizeof(epi));
+		i += sizeof(epi);
+		while (i % 16 != 0 && i < n)
+			p[i++] = 0xcc;
+	}
+	while (i < n)
+		p[i++] = 0xcc;
+}
+
+/* A PE32 GUI executable of about `target` bytes (at least 4 KiB): DOS
+ * header and stub, COFF and optional headers, .text (x86 code, 60%),
+ * .rdata (API names and strings, 15%), .data (mostly zeros, 10%), .rsrc
+ * (random, 15%), raw sizes aligned to 512, sections to 4096. No import
+ * table (libclamav's PE parser does not need one). */
+static void gen_pe(struct buf *b, size_t target)
+{
+	static const char *const names[4] = {".text", ".rdata", ".data",
+					      ".rsrc"};
+	static const uint32_t chr[4] = {0x60000020, 0x40000040, 0xc0000040,
+					0x40000040};
+	static const unsigned share[4] = {60, 15, 10, 15};
+	if (target < 4096)
+		target = 4096;
+	size_t body = target - 0x400;
+	uint32_t raw[4], rva[4], off[4], at = 0x400, va = 0x1000;
+	for (int k = 0; k < 4; k++) {
+		raw[k] = (uint32_t)((body * share[k] / 100 + 0x1ff) & ~0x1ffu);
+		if (raw[k] == 0)
+			raw[k] = 0x200;
+		off[k] = at;
+		rva[k] = va;
+		at += raw[k];
+		va += (raw[k] + 0xfff) & ~0xfffu;
+	}
+	size_t start = b->len;
+	buf_zeros(b, at);
+	uint8_t *p = b->p + start;
+	p[0] = 'M';
+	p[1] = 'Z';
+	put16(p + 2, 0x90);
+	put16(p + 4, 3);
+	put16(p + 8, 4);
+	put16(p + 0x0c, 0xffff);
+	put16(p + 0x10, 0xb8);
+	put16(p + 0x18, 0x40);
+	put32(p + 0x3c, 0x80);
+	static const uint8_t stub[] = {0x0e, 0x1f, 0xba, 0x0e, 0x00, 0xb4, 0x09,
+				       0xcd, 0x21, 0xb8, 0x01, 0x4c, 0xcd, 0x21};
+	memcpy(p + 0x40, stub, sizeof(stub));
+	memcpy(p + 0x4e, "This program cannot be run in DOS mode.\r\r\n$", 44);
+	uint8_t *coff = p + 0x84;
+	memcpy(p + 0x80, "PE\0\0", 4);
+	put16(coff, 0x14c);
+	put16(coff + 2, 4);
+	put32(coff + 4, 0x5e000000u + (uint32_t)(rnd() % 0x8000000));
+	put16(coff + 16, 0xe0);
+	put16(coff + 18, 0x0102);
+	uint8_t *oh = coff + 20;
+	put16(oh, 0x10b);
+	oh[2] = 14;
+	put32(oh + 4, raw[0]);
+	put32(oh + 8, raw[1] + raw[2] + raw[3]);
+	put32(oh + 16, rva[0] + (uint32_t)(rnd() % (raw[0] / 2)) / 16 * 16);
+	put32(oh + 20, rva[0]);
+	put32(oh + 24, rva[1]);
+	put32(oh + 28, 0x400000);
+	put32(oh + 32, 0x1000);
+	put32(oh + 36, 0x200);
+	put16(oh + 40, 6);
+	put16(oh + 48, 6);
+	put32(oh + 56, va);
+	put32(oh + 60, 0x400);
+	put16(oh + 68, 2);
+	put16(oh + 70, 0x8140);
+	put32(oh + 72, 0x100000);
+	put32(oh + 76, 0x1000);
+	put32(oh + 80, 0x100000);
+	put32(oh + 84, 0x1000);
+	put32(oh + 92, 16);
+	uint8_t *sh = oh + 224;
+	for (int k = 0; k < 4; k++, sh += 40) {
+		memcpy(sh, names[k], strlen(names[k]));
+		put32(sh + 8, raw[k]);
+		put32(sh + 12, rva[k]);
+		put32(sh + 16, raw[k]);
+		put32(sh + 20, off[k]);
+		put32(sh + 36, chr[k]);
+	}
+	gen_x86(p + off[0], raw[0]);
+	for (size_t i = off[1]; i + 40 < off[1] + raw[1];) {
+		const char *s = chance(600) ? api_names[rnd() % NAPI]
+					    : words[rnd() % NWORDS];
+		size_t sl = strlen(s);
+		memcpy(p + i, s, sl);
+		i += sl + 1 + rnd() % 4;
+	}
+	for (size_t i = off[2]; i + 4 <= off[2] + raw[2]; i += 4)
+		if (chance(250))
+			put32(p + i, (uint32_t)rnd());
+	for (size_t i = off[3]; i < off[3] + raw[3]; i++)
+		p[i] = (uint8_t)rnd();
+}
+
+/* A compound file (OLE2, version 3, 512-byte sectors) holding streams
+ * names[i] of sizes[i] bytes (each >= 4096, so no mini stream), contents
+ * filled by the caller through the returned offsets (*offs[i], relative
+ * to the start of the file, streams contiguous). Layout: header, FAT
+ * sectors, one directory sector, the streams. At most 3 streams. */
+static size_t gen_ole2(struct buf *b, const char *const *names,
+		       const size_t *sizes, unsigned n, size_t *offs)
+{
+	uint32_t secs[3], total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		secs[i] = (uint32_t)((sizes[i] + 511) / 512);
+		total += secs[i];
+	}
+	uint32_t nfat = 1;
+	while (nfat * 128 < nfat + 1 + total)
+		nfat++;
+	if (nfat > 109)
+		die("gen_ole2: %u FAT sectors (file too large)", nfat);
+	size_t len = 512 + (size_t)(nfat + 1 + total) * 512;
+	uint8_t *f = buf_zeros(b, len);
+	static const uint8_t magic[8] = {0xd0, 0xcf, 0x11, 0xe0,
+					 0xa1, 0xb1, 0x1a, 0xe1};
+	memcpy(f, magic, 8);
+	put16(f + 24, 0x003e);
+	put16(f + 26, 0x0003);
+	put16(f + 28, 0xfffe);
+	put16(f + 30, 9);
+	put16(f + 32, 6);
+	put32(f + 44, nfat);
+	put32(f + 48, nfat);            /* directory sector */
+	put32(f + 56, 4096);            /* mini stream cutoff */
+	put32(f + 60, 0xfffffffeu);     /* no mini FAT */
+	put32(f + 68, 0xfffffffeu);     /* no DIFAT sectors */
+	for (uint32_t i = 0; i < 109; i++)
+		put32(f + 76 + 4 * i, i < nfat ? i : 0xffffffffu);
+	uint8_t *fat = f + 512;
+	for (uint32_t i = 0; i < nfat * 128; i++)
+		put32(fat + 4 * i, 0xffffffffu);
+	for (uint32_t i = 0; i < nfat; i++)
+		put32(fat + 4 * i, 0xfffffffdu);
+	put32(fat + 4 * nfat, 0xfffffffeu); /* directory: one sector */
+	uint32_t s = nfat + 1;
+	uint8_t *dir = f + 512 + (size_t)nfat * 512;
+	for (int i = 0; i < 4; i++) {
+		put32(dir + 128 * i + 68, 0xffffffffu);
+		put32(dir + 128 * i + 72, 0xffffffffu);
+		put32(dir + 128 * i + 76, 0xffffffffu);
+	}
+	/* Root Entry: the streams hang off it as a chain of right
+	 * siblings. */
+	const char *root = "Root Entry";
+	for (size_t k = 0; root[k]; k++)
+		put16(dir + 2 * k, (uint8_t)root[k]);
+	put16(dir + 64, (uint16_t)(2 * strlen(root) + 2));
+	dir[66] = 5;
+	dir[67] = 1;
+	put32(dir + 76, 1);
+	put32(dir + 116, 0xfffffffeu);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *d = dir + 128 * (i + 1);
+		for (size_t k = 0; names[i][k]; k++)
+			put16(d + 2 * k, (uint8_t)names[i][k]);
+		put16(d + 64, (uint16_t)(2 * strlen(names[i]) + 2));
+		d[66] = 2;
+		d[67] = 1;
+		if (i + 1 < n)
+			put32(d + 72, i + 2);
+		put32(d + 116, s);
+		put32(d + 120, (uint32_t)sizes[i]);
+		offs[i] = 512 + (size_t)s * 512;
+		for (uint32_t k = 0; k < secs[i]; k++, s++)
+			put32(fat + 4 * s, k + 1 < secs[i] ? s + 1
+							   : 0xfffffffeu);
+	}
+	return len;
+}
+
+/* A Word 97-2003 document of about `target` bytes (at least 16 KiB):
+ * WordDocument (FIB magic, then text, 60%), 1Table (binary tables, 30%),
+ * SummaryInformation. */
+static void gen_doc(struct buf *b, size_t target)
+{
+	static const char *const names[3] = {"WordDocument", "1Table",
+					     "\005SummaryInformation"};
+	if (target < 16384)
+		target = 16384;
+	size_t sizes[3] = {target * 6 / 10, target * 3 / 10, 4096};
+	size_t offs[3], start = b->len;
+	gen_ole2(b, names, sizes, 3, offs);
+	uint8_t *f = b->p + start;
+	put16(f + offs[0], 0xa5ec);
+	put16(f + offs[0] + 2, 0x00c1);
+	struct buf t = {0};
+	gen_prose(&t, sizes[0] - 0x800, NULL);
+	memcpy(f + offs[0] + 0x800, t.p,
+	       t.len < sizes[0] - 0x800 ? t.len : sizes[0] - 0x800);
+	free(t.p);
+	for (size_t i = 0; i < sizes[1]; i++)
+		f[offs[1] + i] = chance(300) ? (uint8_t)rnd() : 0;
+	put16(f + offs[2], 0xfffe);
+	for (size_t i = 48; i < 1024; i++)
+		f[offs[2] + i] = (uint8_t)rnd();
+}
+
+/* zlib stream of d[0..n) appended to b. */
+static void zlib_add(struct buf *b, const uint8_t *d, size_t n, int level)
+{
+	uLongf cap = compressBound((uLong)n);
+	buf_reserve(b, cap);
+	if (compress2(b->p + b->len, &cap, d, (uLong)n, level) != Z_OK)
+		die("compress2 failed");
+	b->len += cap;
+}
+
+/* A JPEG (JFIF, baseline) of about `target` bytes: headers, one Huffman
+ * table, entropy-coded data (random, 0xff stuffed), EOI. */
+static void gen_jpeg(struct buf *b, size_t target)
+{
+	static const uint8_t head[] = {
+		0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00,
+		0x01, 0x01, 0x00, 0x00, 0x48, 0x00, 0x48, 0x00, 0x00,
+		0xff, 0xdb, 0x00, 0x43, 0x00};
+	buf_add(b, head, sizeof(head));
+	for (int i = 0; i < 64; i++)
+		buf_byte(b, (uint8_t)(2 + i / 3 + rnd() % 4));
+	uint16_t h = (uint16_t)rnd_in(480, 3000), w = (uint16_t)rnd_in(640, 4000);
+	uint8_t sof[] = {0xff, 0xc0, 0x00, 0x11, 0x08, (uint8_t)(h >> 8),
+			 (uint8_t)h, (uint8_t)(w >> 8), (uint8_t)w, 0x03, 0x01,
+			 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01};
+	buf_add(b, sof, sizeof(sof));
+	static const uint8_t dht[] = {
+		0xff, 0xc4, 0x00, 0x1f, 0x00, 0x00, 0x01, 0x05, 0x01, 0x01, 0x01,
+		0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+		0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11,
+		0x00, 0x3f, 0x00};
+	buf_add(b, dht, sizeof(dht));
+	size_t start = b->len;
+	while (b->len - start + 2 < target) {
+		uint8_t c = (uint8_t)rnd();
+		buf_byte(b, c);
+		if (c == 0xff)
+			buf_byte(b, 0x00);
+	}
+	buf_byte(b, 0xff);
+	buf_byte(b, 0xd9);
+}
+
+static void png_chunk(struct buf *b, const char *type, const uint8_t *d,
+		      size_t n)
+{
+	uint8_t hd[8];
+	put32be(hd, (uint32_t)n);
+	memcpy(hd + 4, type, 4);
+	buf_add(b, hd, 8);
+	if (n > 0)
+		buf_add(b, d, n);
+	uLong crc = crc32(0, (const Bytef *)type, 4);
+	if (n > 0)
+		crc = crc32(crc, d, (uInt)n);
+	put32be(hd, (uint32_t)crc);
+	buf_add(b, hd, 4);
+}
+
+/* A PNG (RGB, 8 bits) of about `target` bytes: pixels are noise around
+ * smooth gradients (they compress about 2:1), zlib in 64 KiB IDATs. */
+static void gen_png(struct buf *b, size_t target)
+{
+	uint32_t w = (uint32_t)rnd_in(256, 1024);
+	uint32_t h = (uint32_t)(target * 2 / (w * 3 + 1)) + 1;
+	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n',
+				       0x1a, '\n'};
+	buf_add(b, sig, 8);
+	uint8_t ihdr[13] = {0};
+	put32be(ihdr, w);
+	put32be(ihdr + 4, h);
+	ihdr[8] = 8;
+	ihdr[9] = 2;
+	png_chunk(b, "IHDR", ihdr, sizeof(ihdr));
+	size_t rawn = (size_t)h * (w * 3 + 1);
+	uint8_t *raw = xmalloc(rawn);
+	for (uint32_t y = 0; y < h; y++) {
+		uint8_t *row = raw + (size_t)y * (w * 3 + 1);
+		row[0] = 0;
+		for (uint32_t x = 0; x < w * 3; x++)
+			row[1 + x] = (uint8_t)((x / 3 + y + (x % 3) * 50) / 4 +
+					       (rnd() & 15));
+	}
+	struct buf z = {0};
+	zlib_add(&z, raw, rawn, 6);
+	free(raw);
+	for (size_t o = 0; o < z.len; o += 65536)
+		png_chunk(b, "IDAT", z.p + o,
+			  z.len - o < 65536 ? z.len - o : 65536);
+	png_chunk(b, "IEND", NULL, 0);
+	free(z.p);
+}
+
+/* A PDF of about `target` bytes with real FlateDecode streams: page
+ * content (prose, compressed), embedded fonts (random, compressed),
+ * images (DCTDecode: a JPEG), a correct xref table. */
+static void gen_pdf_real(struct buf *b, size_t target)
+{
+	size_t start = b->len;
+	size_t *xref = NULL;
+	unsigned nobj = 0, cap = 0;
+	buf_str(b, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+	while (b->len - start + 400 < target || nobj < 3) {
+		if (nobj == cap) {
+			cap = cap ? cap * 2 : 64;
+			xref = xrealloc(xref, cap * sizeof(*xref));
+		}
+		xref[nobj++] = b->len - start;
+		unsigned id = nobj;
+		if (id == 1) {
+			buf_printf(b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R "
+				   ">>\nendobj\n");
+			continue;
+		}
+		if (id == 2) {
+			buf_printf(b, "2 0 obj\n<< /Type /Pages /Count 1 /Kids "
+				   "[3 0 R] >>\nendobj\n");
+			continue;
+		}
+		if (id == 3) {
+			buf_printf(b, "3 0 obj\n<< /Type /Page /Parent 2 0 R "
+				   "/MediaBox [0 0 612 792] /Contents 4 0 R "
+				   ">>\nendobj\n");
+			continue;
+		}
+		struct buf raw = {0}, z = {0};
+		const char *extra = "/Filter /FlateDecode";
+		unsigned kind = (unsigned)(rnd() % 10);
+		if (kind < 5) { /* page content: text operators */
+			buf_str(&raw, "BT /F1 11 Tf 72 712 Td 14 TL\n(");
+			gen_prose(&raw, rnd_in(1500, 12000), NULL);
+			buf_str(&raw, ") Tj ET\n");
+			zlib_add(&z, raw.p, raw.len, 6);
+		} else if (kind < 8) { /* font program */
+			gen_random(&raw, rnd_in(4000, 40000));
+			zlib_add(&z, raw.p, raw.len, 1);
+		} else { /* image */
+			gen_jpeg(&z, rnd_in(10000, 120000));
+			extra = "/Type /XObject /Subtype /Image /Width 800 "
+				"/Height 600 /ColorSpace /DeviceRGB "
+				"/BitsPerComponent 8 /Filter /DCTDecode";
+		}
+		buf_printf(b, "%u 0 obj\n<< /Length %zu %s >>\nstream\n", id,
+			   z.len, extra);
+		buf_add(b, z.p, z.len);
+		buf_str(b, "\nendstream\nendobj\n");
+		free(raw.p);
+		free(z.p);
+	}
+	size_t xo = b->len - start;
+	buf_printf(b, "xref\n0 %u\n0000000000 65535 f \n", nobj + 1);
+	for (unsigned i = 0; i < nobj; i++)
+		buf_printf(b, "%010zu 00000 n \n", xref[i]);
+	buf_printf(b, "trailer\n<< /Size %u /Root 1 0 R >>\nstartxref\n%zu\n"
+		   "%%%%EOF\n", nobj + 1, xo);
+	free(xref);
+}
+
+/* CSV or plain text of about `target` bytes. */
+static void gen_textfile(struct buf *b, size_t target)
+{
+	if (chance(500)) {
+		gen_prose(b, target, NULL);
+		return;
+	}
+	size_t start = b->len;
+	buf_str(b, "date,account,description,amount,currency\r\n");
+	while (b->len - start < target)
+		buf_printf(b, "2025-%02u-%02u,%06llu,%s %s,%llu.%02u,EUR\r\n",
+			   (unsigned)rnd_in(1, 12), (unsigned)rnd_in(1, 28),
+			   (unsigned long long)(rnd() % 1000000),
+			   words[rnd() % NWORDS], words[rnd() % NWORDS],
+			   (unsigned long long)(rnd() % 100000),
+			   (unsigned)(rnd() % 100));
+}
+
+/* ---- archives (libarchive's write API) ---- */
+
+enum arc_fmt { ARC_ZIP, ARC_7Z, ARC_TGZ };
+
+struct member {
+	char name[96];
+	uint8_t *p; /* owned by whoever fills the array */
+	size_t len;
+};
+
+static la_ssize_t arc_write_cb(struct archive *a, void *ud, const void *p,
+			       size_t n)
+{
+	(void)a;
+	buf_add(ud, p, n);
+	return (la_ssize_t)n;
+}
+
+/* Write members m[0..n) as one archive of format f, appended to out.
+ * 0, or -1 with libarchive's message in err (7z needs liblzma). */
+static int arc_write(struct buf *out, enum arc_fmt f, const struct member *m,
+		     unsigned n, char *err, size_t errsz)
+{
+	struct archive *a = archive_write_new();
+	if (a == NULL)
+		die("archive_write_new failed");
+	int rc;
+	if (f == ARC_ZIP) {
+		rc = archive_write_set_format_zip(a);
+	} else if (f == ARC_7Z) {
+		rc = archive_write_set_format_7zip(a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_format_option(a, "7zip",
+							     "compression",
+							     "lzma2");
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_format_option(
+				a, "7zip", "compression-level", "1");
+	} else {
+		rc = archive_write_set_format_pax_restricted(a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_add_filter_gzip(a);
+		if (rc == ARCHIVE_OK) /* no mtime in the gzip header */
+			rc = archive_write_set_filter_option(a, "gzip",
+							     "timestamp", NULL);
+	}
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_in_last_block(a, 1);
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_open(a, out, NULL, arc_write_cb, NULL);
+	for (unsigned i = 0; rc == ARCHIVE_OK && i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		if (e == NULL)
+			die("archive_entry_new failed");
+		archive_entry_set_pathname(e, m[i].name);
+		archive_entry_set_size(e, (la_int64_t)m[i].len);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_mtime(e, 1740990000 + (time_t)i * 60, 0);
+		archive_entry_set_uid(e, 1000);
+		archive_entry_set_gid(e, 1000);
+		archive_entry_set_uname(e, "user");
+		archive_entry_set_gname(e, "user");
+		rc = archive_write_header(a, e);
+		for (size_t o = 0; rc == ARCHIVE_OK && o < m[i].len;) {
+			la_ssize_t w = archive_write_data(a, m[i].p + o,
+							  m[i].len - o);
+			if (w <= 0)
+				rc = ARCHIVE_FATAL;
+			else
+				o += (size_t)w;
+		}
+		archive_entry_free(e);
+	}
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_close(a);
+	if (rc != ARCHIVE_OK)
+		snprintf(err, errsz, "%s", archive_error_string(a)
+					     ? archive_error_string(a)
+					     : "unknown libarchive error");
+	archive_write_free(a);
+	return rc == ARCHIVE_OK ? 0 : -1;
+}
+
+static void arc_write_or_die(struct buf *out, enum arc_fmt f,
+			     const struct member *m, unsigned n)
+{
+	char err[256];
+	if (arc_write(out, f, m, n, err, sizeof(err)) < 0)
+		die("libarchive could not write a %s: %s",
+		    f == ARC_ZIP ? "zip" : f == ARC_7Z ? "7z" : "tar.gz", err);
+}
+
+static void member_set(struct member *m, const char *name, struct buf *b)
+{
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->p = buf_take(b, &m->len);
+}
+
+static void members_free(struct member *m, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(m[i].p);
+}
+
+/* OOXML (docx or xlsx) of about `target` bytes: the parts Word / Excel
+ * write, deflated by libarchive's zip writer; a docx over 60 KB carries
+ * a JPEG in word/media. */
+static void gen_ooxml(struct buf *b, size_t target, int xlsx)
+{
+	struct member m[8];
+	unsigned n = 0;
+	struct buf t = {0};
+	buf_printf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone="
+		   "\"yes\"?>\r\n<Types xmlns=\"http://schemas.openxmlformats"
+		   ".org/package/2006/content-types\"><Default Extension=\"rels"
+		   "\" ContentType=\"application/vnd.openxmlformats-package."
+		   "relationships+xml\"/><Default Extension=\"xml\" "
+		   "ContentType=\"application/xml\"/><Default Extension=\"jpeg"
+		   "\" ContentType=\"image/jpeg\"/><Override PartName=\"/%s\" "
+		   "ContentType=\"application/vnd.openxmlformats-officedocument"
+		   ".%s\"/></Types>", xlsx ? "xl/workbook.xml"
+					 : "word/document.xml",
+		   xlsx ? "spreadsheetml.sheet.main+xml"
+			: "wordprocessingml.document.main+xml");
+	member_set(&m[n++], "[Content_Types].xml", &t);
+	buf_printf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+		   "<Relationships xmlns=\"http://schemas.openxmlformats.org/"
+		   "package/2006/relationships\"><Relationship Id=\"rId1\" "
+		   "Type=\"http://schemas.openxmlformats.org/officeDocument/"
+		   "2006/relationships/officeDocument\" Target=\"%s\"/>"
+		   "</Relationships>", xlsx ? "xl/workbook.xml"
+					   : "word/document.xml");
+	member_set(&m[n++], "_rels/.rels", &t);
+	buf_printf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+		   "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats"
+		   ".org/package/2006/metadata/core-properties\" xmlns:dc=\""
+		   "http://purl.org/dc/elements/1.1/\"><dc:title>%s %s</dc:"
+		   "title><dc:creator>%s</dc:creator></cp:coreProperties>",
+		   words[rnd() % NWORDS], words[rnd() % NWORDS],
+		   codenames[rnd() % (sizeof(codenames) / sizeof(codenames[0]))]);
+	member_set(&m[n++], "docProps/core.xml", &t);
+	size_t xml_target = target * 3; /* deflate takes XML ~4:1 */
+	if (!xlsx && target > 60000) {
+		gen_jpeg(&t, target * 6 / 10);
+		member_set(&m[n++], "word/media/image1.jpeg", &t);
+		xml_target = target * 4 / 10 * 3;
+	}
+	if (xlsx) {
+		buf_str(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			    "<workbook xmlns=\"http://schemas.openxmlformats.org"
+			    "/spreadsheetml/2006/main\"><sheets><sheet name=\""
+			    "Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets>"
+			    "</workbook>");
+		member_set(&m[n++], "xl/workbook.xml", &t);
+		buf_str(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			    "<worksheet xmlns=\"http://schemas.openxmlformats."
+			    "org/spreadsheetml/2006/main\"><sheetData>");
+		for (unsigned r = 1; t.len < xml_target; r++) {
+			buf_printf(&t, "<row r=\"%u\">", r);
+			for (unsigned k = 0; k < 8; k++)
+				buf_printf(&t, "<c r=\"%c%u\"><v>%llu.%02u</v>"
+					   "</c>", 'A' + k, r,
+					   (unsigned long long)(rnd() % 100000),
+					   (unsigned)(rnd() % 100));
+			buf_str(&t, "</row>");
+		}
+		buf_str(&t, "</sheetData></worksheet>");
+		member_set(&m[n++], "xl/worksheets/sheet1.xml", &t);
+	} else {
+		buf_str(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			    "<w:document xmlns:w=\"http://schemas.openxmlformats"
+			    ".org/wordprocessingml/2006/main\"><w:body>");
+		while (t.len < xml_target) {
+			buf_str(&t, "<w:p><w:pPr><w:pStyle w:val=\"Normal\"/>"
+				    "</w:pPr><w:r><w:t xml:space=\"preserve\">");
+			gen_prose(&t, rnd_in(200, 1200), NULL);
+			buf_str(&t, "</w:t></w:r></w:p>");
+		}
+		buf_str(&t, "<w:sectPr/></w:body></w:document>");
+		member_set(&m[n++], "word/document.xml", &t);
+		buf_str(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			    "<w:styles xmlns:w=\"http://schemas.openxmlformats."
+			    "org/wordprocessingml/2006/main\"><w:style w:type="
+			    "\"paragraph\" w:styleId=\"Normal\"><w:name w:val="
+			    "\"Normal\"/></w:style></w:styles>");
+		member_set(&m[n++], "word/styles.xml", &t);
+	}
+	arc_write_or_die(b, ARC_ZIP, m, n);
+	members_free(m, n);
+}
+
+/* The types of generated files. */
+enum gft {
+	GF_PDF,
+	GF_DOC,
+	GF_DOCX,
+	GF_XLSX,
+	GF_PE,
+	GF_JPEG,
+	GF_PNG,
+	GF_TEXT,
+	GF_COUNT
+};
+
+static const struct {
+	const char *name, *ct, *ext;
+	size_t lo, hi; /* size range, log-uniform */
+} gft_info[GF_COUNT] = {
+	[GF_PDF] = {"PDF", "application/pdf", "pdf", 20000, 1500000},
+	[GF_DOC] = {"DOC", "application/msword", "doc", 20000, 800000},
+	[GF_DOCX] = {"DOCX", "application/vnd.openxmlformats-officedocument"
+			     ".wordprocessingml.document", "docx", 15000,
+		     1000000},
+	[GF_XLSX] = {"XLSX", "application/vnd.openxmlformats-officedocument"
+			     ".spreadsheetml.sheet", "xlsx", 10000, 400000},
+	[GF_PE] = {"PE", "application/x-msdownload", "exe", 20000, 2000000},
+	[GF_JPEG] = {"JPEG", "image/jpeg", "jpg", 30000, 800000},
+	[GF_PNG] = {"PNG", "image/png", "png", 20000, 500000},
+	[GF_TEXT] = {"text", "text/plain", "txt", 2000, 100000},
+};
+
+/* One file of type t, size log-uniform in its range scaled by scale/100. */
+static void gen_file(struct buf *b, enum gft t, unsigned scale)
+{
+	size_t size = log_uniform(gft_info[t].lo * scale / 100 + 1,
+				  gft_info[t].hi * scale / 100 + 2);
+	switch (t) {
+	case GF_PDF:
+		gen_pdf_real(b, size);
+		break;
+	case GF_DOC:
+		gen_doc(b, size);
+		break;
+	case GF_DOCX:
+		gen_ooxml(b, size, 0);
+		break;
+	case GF_XLSX:
+		gen_ooxml(b, size, 1);
+		break;
+	case GF_PE:
+		gen_pe(b, size);
+		break;
+	case GF_JPEG:
+		gen_jpeg(b, size);
+		break;
+	case GF_PNG:
+		gen_png(b, size);
+		break;
+	case GF_TEXT:
+	case GF_COUNT:
+		gen_textfile(b, size);
+		break;
+	}
+}
+
+/* A type by weights w[GF_COUNT] (sum > 0). */
+static enum gft pick_type(const unsigned *w)
+{
+	unsigned sum = 0;
+	for (int t = 0; t < GF_COUNT; t++)
+		sum += w[t];
+	unsigned r = (unsigned)(rnd() % sum);
+	for (int t = 0; t < GF_COUNT; t++) {
+		if (r < w[t])
+			return (enum gft)t;
+		r -= w[t];
+	}
+	return GF_TEXT;
+}
+
+/* ---- attachment, archive and campaign corpora ------------------------- */
+
+#define EXP_VIRUS 1u /* planted: a signature instance, EICAR, a testfile */
+#define EXP_MACRO 2u /* planted: an Excel 4.0 macro workbook */
+
+struct mmsg {
+	uint8_t *p;
+	size_t len;
+	unsigned expect; /* EXP_* */
+};
+
+enum arc_kind { AK_ZIP, AK_NESTED, AK_7Z, AK_TGZ, AK_COUNT };
+static const char *const arc_kind_names[AK_COUNT] = {"zip", "nested zip",
+						     "7z", "tar.gz"};
+
+struct mcorpus {
+	struct mmsg *msgs;
+	unsigned nmsgs;
+	size_t raw_bytes, att_bytes; /* att_bytes: attachments, decoded */
+	unsigned attachments, types[GF_COUNT], archives[AK_COUNT], members;
+	unsigned planted_sig, eicar, testfiles, macro, virus_msgs, macro_msgs;
+};
+
+static void mcorpus_free(struct mcorpus *mc)
+{
+	for (unsigned i = 0; i < mc->nmsgs; i++)
+		free(mc->msgs[i].p);
+	free(mc->msgs);
+	memset(mc, 0, sizeof(*mc));
+}
+
+static const char eicar[] =
+	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/* Debian's clamav-testfiles: clam.exe in packers, documents and
+ * containers. With them, an .hdb with clam.exe's MD5 is written beside
+ * the generated rules (as tests/unit/test_scan_clam.c does), so the
+ * Hyperscan path finds clam.exe by its hash and libclamav finds it
+ * inside the packers and formats it opens. */
+#define TESTFILES "/usr/share/clamav-testfiles"
+#define CLAM_EXE_MD5 "aa15bcf478d165efd2065190eb473bcb"
+#define TF_MAX 16
+
+struct testfiles {
+	struct member exe[TF_MAX], doc[TF_MAX], arc[TF_MAX];
+	unsigned nexe, ndoc, narc;
+};
+
+static void tf_load(struct member *m, unsigned *n, const char *const *names)
+{
+	for (; *names != NULL && *n < TF_MAX; names++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s", TESTFILES, *names);
+		FILE *f = fopen(path, "rb");
+		if (f == NULL)
+			continue;
+		struct buf b = {0};
+		char chunk[65536];
+		size_t k;
+		while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(&b, chunk, k);
+		fclose(f);
+		member_set(&m[(*n)++], *names, &b);
+	}
+}
+
+static void testfiles_load(struct testfiles *tf)
+{
+	static const char *const exe[] = {
+		"clam.exe", "clam-upx.exe", "clam-petite.exe", "clam-fsg.exe",
+		"clam-mew.exe", "clam-aspack.exe", "clam-pespin.exe",
+		"clam-wwpack.exe", "clam-yc.exe", "clam-upack.exe", NULL};
+	static const char *const doc[] = {"clam.pdf", "clam.ole.doc",
+					  "clam.ppt", "clam.exe.rtf",
+					  "clam.exe.html", NULL};
+	static const char *const arc[] = {"clam.zip", "clam.7z", "clam.cab",
+					  "clam.arj", "clam.tar.gz", "clam.chm",
+					  NULL};
+	memset(tf, 0, sizeof(*tf));
+	tf_load(tf->exe, &tf->nexe, exe);
+	tf_load(tf->doc, &tf->ndoc, doc);
+	tf_load(tf->arc, &tf->narc, arc);
+}
+
+static void testfiles_free(struct testfiles *tf)
+{
+	members_free(tf->exe, tf->nexe);
+	members_free(tf->doc, tf->ndoc);
+	members_free(tf->arc, tf->narc);
+}
+
+/* Plant a random '*'-offset signature's instance at a random place of
+ * d[from..len). */
+static void plant_sig(const struct ruleset *rs, uint8_t *d, size_t len,
+		      size_t from)
+{
+	const struct sig *s;
+	do {
+		s = &rs->sigs[rnd() % rs->nsigs];
+	} while (!s->plantable || s->inst_len + from >= len);
+	size_t at = from + rnd() % (len - from - s->inst_len);
+	memcpy(d + at, s->inst, s->inst_len);
+}
+
+/* An attachment of a message being built. */
+struct att {
+	const char *ct;
+	char name[96];
+	uint8_t *p; /* owned */
+	size_t len;
+};
+
+/* Header, a short text part and base64 attachments a[0..na) (freed
+ * here) as message i of mc. */
+static void mc_message(struct mcorpus *mc, unsigned i, struct att *a,
+		       unsigned na, unsigned expect, const char *greeting)
+{
+	struct buf m = {0}, t = {0};
+	char subject[128];
+	snprintf(subject, sizeof(subject), "%s %s %s", words[rnd() % 60],
+		 words[rnd() % 60], words[rnd() % 60]);
+	gen_headers(&m, i, subject);
+	unsigned bnd = (unsigned)(rnd() & 0xffffffff);
+	buf_printf(&m, "Content-Type: multipart/mixed; boundary=\"=_m_%08x\""
+		   "\r\n\r\n--=_m_%08x\r\nContent-Type: text/plain; charset="
+		   "utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+		   bnd, bnd);
+	if (greeting != NULL)
+		buf_printf(&t, "%s\r\n\r\n", greeting);
+	gen_prose(&t, rnd_in(300, 3000), NULL);
+	qp_encode(&m, t.p, t.len);
+	free(t.p);
+	for (unsigned k = 0; k < na; k++) {
+		buf_printf(&m, "\r\n--=_m_%08x\r\nContent-Type: %s; name=\"%s\""
+			   "\r\nContent-Disposition: attachment; filename=\"%s\""
+			   "\r\nContent-Transfer-Encoding: base64\r\n\r\n", bnd,
+			   a[k].ct, a[k].name, a[k].name);
+		b64_encode(&m, a[k].p, a[k].len);
+		buf_str(&m, "\r\n");
+		mc->att_bytes += a[k].len;
+		mc->attachments++;
+		free(a[k].p);
+	}
+	buf_printf(&m, "\r\n--=_m_%08x--\r\n", bnd);
+	struct mmsg *mm = &mc->msgs[i];
+	mm->p = buf_take(&m, &mm->len);
+	mm->expect = expect;
+	mc->raw_bytes += mm->len;
+	mc->virus_msgs += (expect & EXP_VIRUS) != 0;
+	mc->macro_msgs += (expect & EXP_MACRO) != 0;
+}
+
+static void att_set(struct att *a, const char *ct, const char *name,
+		    struct buf *b)
+{
+	a->ct = ct;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->p = buf_take(b, &a->len);
+}
+
+static void att_copy(struct att *a, const char *ct, const struct member *m)
+{
+	a->ct = ct;
+	snprintf(a->name, sizeof(a->name), "%s", m->name);
+	a->p = xmalloc(m->len);
+	memcpy(a->p, m->p, m->len);
+	a->len = m->len;
+}
+
+/* Attachment-heavy: each message has a text part and 2-6 attachments:
+ * PDF 24%, JPEG 18%, PE 14%, DOC 12%, DOCX 12%, PNG 12%, XLSX 8%.
+ * Planted, per message: 5% a signature instance in a PE attachment, 2%
+ * an EICAR attachment, 2% a clamav-testfiles sample (an executable or a
+ * document; when the package is installed), 1% a macro workbook. */
+static void gen_attach_corpus(struct mcorpus *mc, unsigned n,
+			      const struct ruleset *rs,
+			      const struct testfiles *tf)
+{
+	static const unsigned w[GF_COUNT] = {
+		[GF_PDF] = 24, [GF_DOC] = 12, [GF_DOCX] = 12, [GF_XLSX] = 8,
+		[GF_PE] = 14, [GF_JPEG] = 18, [GF_PNG] = 12};
+	mc->nmsgs = n;
+	mc->msgs = xmalloc(n * sizeof(*mc->msgs));
+	for (unsigned i = 0; i < n; i++) {
+		struct att a[10];
+		unsigned na = (unsigned)rnd_in(2, 6), expect = 0;
+		int sig = chance(50), eic = chance(20), macro = chance(10);
+		int tfs = chance(20) && tf->nexe + tf->ndoc > 0;
+		for (unsigned k = 0; k < na; k++) {
+			enum gft t = sig && k == 0 ? GF_PE : pick_type(w);
+			struct buf d = {0};
+			char name[64];
+			gen_file(&d, t, 100);
+			if (sig && k == 0) {
+				plant_sig(rs, d.p, d.len, 0x400);
+				mc->planted_sig++;
+				expect |= EXP_VIRUS;
+			}
+			snprintf(name, sizeof(name), "%s-%u-%u.%s",
+				 words[50 + rnd() % 60], i, k, gft_info[t].ext);
+			att_set(&a[k], gft_info[t].ct, name, &d);
+			mc->types[t]++;
+		}
+		if (eic) {
+			struct buf d = {0};
+			buf_str(&d, eicar);
+			att_set(&a[na++], "application/octet-stream",
+				"eicar.com", &d);
+			mc->eicar++;
+			expect |= EXP_VIRUS;
+		}
+		if (tfs) {
+			unsigned k = (unsigned)(rnd() % (tf->nexe + tf->ndoc));
+			att_copy(&a[na++], "application/octet-stream",
+				 k < tf->nexe ? &tf->exe[k]
+					      : &tf->doc[k - tf->nexe]);
+			mc->testfiles++;
+			expect |= EXP_VIRUS;
+		}
+		if (macro) {
+			size_t len;
+			uint8_t *x = ole_build_xls(1, &len);
+			a[na].ct = "application/vnd.ms-excel";
+			snprintf(a[na].name, sizeof(a[na].name), "figures-%u.xls",
+				 i);
+			a[na].p = x;
+			a[na++].len = len;
+			mc->macro++;
+			expect |= EXP_MACRO;
+		}
+		mc_message(mc, i, a, na, expect, NULL);
+	}
+}
+
+/* Members for an archive: k files of the archive-member weights (PE 25%,
+ * PDF 20%, text 15%, DOC 10%, DOCX 10%, JPEG 10%, XLSX 5%, PNG 5%), sizes
+ * at 40% of the attachment ranges. */
+static unsigned gen_members(struct mcorpus *mc, struct member *m, unsigned k,
+			    const char *dir)
+{
+	static const unsigned w[GF_COUNT] = {
+		[GF_PDF] = 20, [GF_DOC] = 10, [GF_DOCX] = 10, [GF_XLSX] = 5,
+		[GF_PE] = 25, [GF_JPEG] = 10, [GF_PNG] = 5, [GF_TEXT] = 15};
+	for (unsigned j = 0; j < k; j++) {
+		enum gft t = pick_type(w);
+		struct buf d = {0};
+		char name[96];
+		gen_file(&d, t, 40);
+		snprintf(name, sizeof(name), "%s%s-%u.%s", dir,
+			 words[50 + rnd() % 60], j, gft_info[t].ext);
+		member_set(&m[j], name, &d);
+		mc->types[t]++;
+		mc->members++;
+	}
+	return k;
+}
+
+/* Archive-heavy: each message has a text part, one archive (70%) or two,
+ * and in 25% a PDF beside them. Archives: zip 35%, zip in zip (2 or 3
+ * layers) 25%, 7z (LZMA2) 20%, tar.gz 20%, with 2-6 members each
+ * (gen_members). Planted, per message, in the innermost layer of its
+ * first archive: 3% an EICAR member, 4% a signature instance in a PE
+ * member, 2% a clamav-testfiles executable; 1% of messages carry one
+ * of the package's containers (zip, 7z, cab, arj, tar.gz, chm) as an
+ * extra attachment. can_7z 0: 7z archives are written as zip. */
+static void gen_archive_corpus(struct mcorpus *mc, unsigned n,
+			       const struct ruleset *rs,
+			       const struct testfiles *tf, int can_7z)
+{
+	static const char *const ct[AK_COUNT] = {
+		"application/zip", "application/zip",
+		"application/x-7z-compressed", "application/gzip"};
+	static const char *const ext[AK_COUNT] = {"zip", "zip", "7z",
+						  "tar.gz"};
+	mc->nmsgs = n;
+	mc->msgs = xmalloc(n * sizeof(*mc->msgs));
+	for (unsigned i = 0; i < n; i++) {
+		struct att a[6];
+		unsigned na = 0, expect = 0;
+		unsigned narc = chance(300) ? 2 : 1;
+		int eic = chance(30), sig = chance(40);
+		int tfe = chance(20) && tf->nexe > 0;
+		int tfa = chance(10) && tf->narc > 0;
+		for (unsigned k = 0; k < narc; k++) {
+			unsigned r = (unsigned)(rnd() % 100);
+			enum arc_kind kind = r < 35 ? AK_ZIP : r < 60 ? AK_NESTED
+						   : r < 80 ? AK_7Z : AK_TGZ;
+			if (kind == AK_7Z && !can_7z)
+				kind = AK_ZIP;
+			unsigned layers = kind == AK_NESTED
+						  ? (unsigned)rnd_in(2, 3) : 1;
+			struct buf inner = {0};
+			for (unsigned L = layers; L >= 1; L--) {
+				struct member m[10];
+				unsigned nm = gen_members(
+					mc, m, (unsigned)rnd_in(L == layers ? 2 : 1,
+								L == layers ? 6
+									    : 3),
+					L == 1 ? "" : "files/");
+				if (k == 0 && L == layers) {
+					if (sig) {
+						struct buf d = {0};
+						gen_pe(&d, log_uniform(8000,
+								       400000));
+						plant_sig(rs, d.p, d.len, 0x400);
+						member_set(&m[nm++], "bin/setup.exe",
+							   &d);
+						mc->planted_sig++;
+						expect |= EXP_VIRUS;
+					}
+					if (eic) {
+						struct buf d = {0};
+						buf_str(&d, eicar);
+						member_set(&m[nm++], "eicar.com",
+							   &d);
+						mc->eicar++;
+						expect |= EXP_VIRUS;
+					}
+					if (tfe) {
+						const struct member *t =
+							&tf->exe[rnd() % tf->nexe];
+						struct buf d = {0};
+						buf_add(&d, t->p, t->len);
+						member_set(&m[nm++], t->name, &d);
+						mc->testfiles++;
+						expect |= EXP_VIRUS;
+					}
+				}
+				if (inner.len > 0) {
+					char nn[64];
+					snprintf(nn, sizeof(nn), "layer%u.zip",
+						 L + 1);
+					member_set(&m[nm++], nn, &inner);
+					mc->members++;
+				}
+				arc_write_or_die(&inner, kind == AK_7Z ? ARC_7Z
+							 : kind == AK_TGZ ? ARC_TGZ
+									  : ARC_ZIP,
+						 m, nm);
+				members_free(m, nm);
+			}
+			char name[96];
+			snprintf(name, sizeof(name), "%s-%u-%u.%s",
+				 words[50 + rnd() % 60], i, k, ext[kind]);
+			att_set(&a[na++], ct[kind], name, &inner);
+			mc->archives[kind]++;
+		}
+		if (chance(250)) {
+			struct buf d = {0};
+			char name[64];
+			gen_file(&d, GF_PDF, 100);
+			snprintf(name, sizeof(name), "letter-%u.pdf", i);
+			att_set(&a[na++], gft_info[GF_PDF].ct, name, &d);
+			mc->types[GF_PDF]++;
+		}
+		if (tfa) {
+			att_copy(&a[na++], "application/octet-stream",
+				 &tf->arc[rnd() % tf->narc]);
+			mc->testfiles++;
+			expect |= EXP_VIRUS;
+		}
+		mc_message(mc, i, a, na, expect, NULL);
+	}
+}
+
+/* Campaign: n messages to different recipients (own headers, greeting
+ * and text) with the same attachment, Invoice.zip holding a PE (150 KB)
+ * and a PDF (90 KB) - the two leaves libclamav's default selection
+ * takes. vary: the same, but one byte of the PE and of the PDF differs
+ * per message (a polymorphic campaign: every digest is new). */
+static void gen_campaign(struct mcorpus *same, struct mcorpus *vary,
+			 unsigned n)
+{
+	struct buf pe = {0}, pdf = {0};
+	gen_pe(&pe, 150000);
+	gen_pdf_real(&pdf, 90000);
+	struct mcorpus *mcs[2] = {same, vary};
+	for (int v = 0; v < 2; v++) {
+		mcs[v]->nmsgs = n;
+		mcs[v]->msgs = xmalloc(n * sizeof(*mcs[v]->msgs));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		for (int v = 0; v < 2; v++) {
+			struct member m[2];
+			struct buf d = {0};
+			buf_add(&d, pe.p, pe.len);
+			if (v == 1) /* in .rsrc (random bytes) */
+				put32(d.p + d.len - 16, i + 1);
+			member_set(&m[0], "Invoice_2025-03.exe", &d);
+			buf_add(&d, pdf.p, pdf.len);
+			if (v == 1) /* the binary comment on line 2 */
+				for (int k = 0; k < 4; k++)
+					d.p[10 + k] = (uint8_t)(0x80 |
+								((i >> (7 * k)) &
+								 0x7f));
+			member_set(&m[1], "Terms.pdf", &d);
+			struct buf z = {0};
+			arc_write_or_die(&z, ARC_ZIP, m, 2);
+			members_free(m, 2);
+			struct att a;
+			att_set(&a, "application/zip", "Invoice_2025-03.zip", &z);
+			char greet[64];
+			snprintf(greet, sizeof(greet), "Dear customer %u,", i);
+			mcs[v]->types[GF_PE]++;
+			mcs[v]->types[GF_PDF]++;
+			mcs[v]->archives[AK_ZIP]++;
+			mcs[v]->members += 2;
+			mc_message(mcs[v], i, &a, 1, 0, greet);
+		}
+	}
+	free(pe.p);
+	free(pdf.p);
+}
+
+/* Can libarchive write 7z here (it needs liblzma)? The reason when not. */
+static int can_write_7z(char *why, size_t whysz)
+{
+	struct buf out = {0}, d = {0};
+	struct member m;
+	buf_str(&d, "probe");
+	member_set(&m, "probe.txt", &d);
+	int ok = arc_write(&out, ARC_7Z, &m, 1, why, whysz) == 0;
+	members_free(&m, 1);
+	free(out.p);
+	return ok;
 }
 
 /* ---- configuration with the generated content rules ------------------- */
@@ -1000,12 +2211,45 @@ static int item_indent(const char *from)
 	return -1;
 }
 
+/* Indentation of the first content line (not blank, not a comment) after
+ * line `from` when it is indented; 2 when the section is empty. */
+static int key_indent(const char *from)
+{
+	const char *p = strchr(from, '\n');
+	while (p != NULL) {
+		p++;
+		const char *q = p;
+		while (*q == ' ')
+			q++;
+		if (*q == '#' || *q == '\n') {
+			p = strchr(q, '\n');
+			continue;
+		}
+		return q > p && *q != '\0' ? (int)(q - p) : 2;
+	}
+	return 2;
+}
+
+/* How the benchmark sets the `clamav:` section of its configuration copy. */
+enum clam_mode {
+	CLAM_AS_GIVEN = -1, /* leave it as the file says */
+	CLAM_OFF,           /* enabled: false */
+	CLAM_DEFAULT,       /* enabled: true, leaves: default */
+	CLAM_ALL,           /* enabled: true, leaves: all */
+	CLAM_MODES
+};
+static const char *const clam_mode_names[CLAM_MODES] = {"off", "default",
+							 "all"};
+
 /* The configuration text with rule_cache pointed at cache_dir and the
  * generated content rules and spam keywords added at the head of the
- * content_rules and spam.keywords lists. *injected counts what went in. */
+ * content_rules and spam.keywords lists. *injected counts what went in.
+ * Unless mode is CLAM_AS_GIVEN, the clamav section's `enabled` and
+ * `leaves` keys are replaced (its other keys, e.g. databases, kept; the
+ * section is added when the file has none). */
 static char *config_text(const char *path, const char *cache_dir,
 			 const struct ruleset *rs, size_t *len,
-			 unsigned *injected)
+			 unsigned *injected, enum clam_mode mode)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
@@ -1018,13 +2262,50 @@ static char *config_text(const char *path, const char *cache_dir,
 	fclose(f);
 	buf_byte(&in, '\0');
 	const char *text = (const char *)in.p;
-	int in_spam = 0, cache_done = 0;
+	int in_spam = 0, cache_done = 0, in_clam = 0, clam_done = 0;
+	int clam_ind = 2;
+	unsigned lineno = 1;
 	*injected = 0;
-	for (const char *line = text; *line != '\0';) {
+	for (const char *line = text; *line != '\0'; lineno++) {
 		const char *eol = strchr(line, '\n');
 		size_t ll = eol ? (size_t)(eol - line + 1) : strlen(line);
-		if (line[0] != ' ' && line[0] != '#' && line[0] != '\n')
+		if (line[0] != ' ' && line[0] != '#' && line[0] != '\n') {
 			in_spam = strncmp(line, "spam:", 5) == 0;
+			in_clam = mode != CLAM_AS_GIVEN &&
+				  strncmp(line, "clamav:", 7) == 0;
+		}
+		if (in_clam && strncmp(line, "clamav:", 7) == 0) {
+			const char *q = line + 7;
+			while (*q == ' ')
+				q++;
+			if (*q != '\n' && *q != '#' && *q != '\0')
+				die("%s:%u: the benchmark rewrites the clamav "
+				    "section and needs it in block style "
+				    "(clamav: on its own line, keys below)",
+				    path, lineno);
+			/* Both keys in every mode: the rule cache key
+			 * covers the content rules' line numbers, so all
+			 * modes must keep them equal to share one cache. */
+			clam_ind = key_indent(line);
+			buf_printf(&out, "clamav:\n%*senabled: %s\n%*sleaves: "
+				   "%s\n", clam_ind, "",
+				   mode == CLAM_OFF ? "false" : "true", clam_ind,
+				   "", mode == CLAM_ALL ? "all" : "default");
+			clam_done = 1;
+			line += ll;
+			continue;
+		}
+		if (in_clam) {
+			const char *q = line;
+			while (*q == ' ')
+				q++;
+			if ((int)(q - line) == clam_ind &&
+			    (strncmp(q, "enabled:", 8) == 0 ||
+			     strncmp(q, "leaves:", 7) == 0)) {
+				line += ll;
+				continue;
+			}
+		}
 		if (strncmp(line, "rule_cache:", 11) == 0) {
 			buf_printf(&out, "rule_cache: \"%s\"\n", cache_dir);
 			cache_done = 1;
@@ -1057,6 +2338,11 @@ static char *config_text(const char *path, const char *cache_dir,
 	}
 	if (!cache_done)
 		buf_printf(&out, "\nrule_cache: \"%s\"\n", cache_dir);
+	if (mode != CLAM_AS_GIVEN && !clam_done) {
+		buf_printf(&out, "\nclamav:\n  enabled: %s\n  leaves: %s\n",
+			   mode == CLAM_OFF ? "false" : "true",
+			   mode == CLAM_ALL ? "all" : "default");
+	}
 	free(in.p);
 	return (char *)buf_take(&out, len);
 }
@@ -1094,11 +2380,297 @@ static void clam_load(struct clam *cl, const char *dir)
 	cl->rss_delta = rss_bytes() - rss0;
 }
 
+/* ---- measurements on the message corpora ------------------------------ */
+
+/* scan_message() over one corpus with one clamav mode. */
+struct mode_res {
+	int done;
+	double s, wall, msgs_s, raw_mb_s, scanned_mb_s;
+	uint64_t scanned;  /* bytes of all leaves (members included), run 1 */
+	unsigned leaves;
+	unsigned cls[SCAN_MALFORMED + 1];
+	unsigned virus_found, virus_other; /* planted / not planted */
+	unsigned macro_found;
+	int have_stats;
+	struct clam_stats st; /* libclamav counters of run 1 */
+	/* run 1's libclamav scans by the leaf's true type (from the
+	 * --explain trace: "libclamav part N: ... (scanned, X ms"); empty if
+	 * that format changes */
+	double type_ms[SCAN_FT_COUNT];
+	unsigned type_n[SCAN_FT_COUNT];
+	uint64_t type_bytes[SCAN_FT_COUNT];
+};
+
+#define EXPLAIN_CAP (4u << 20)
+
+/* Add the libclamav scans of v's explain trace to mr's per-type sums. */
+static void tally_clam_types(const struct scan_verdict *v,
+			     struct mode_res *mr)
+{
+	static const char tag[] = "  libclamav part ";
+	const char *p = v->explain, *end = v->explain + v->explain_len;
+	while (p != NULL && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q = eol != NULL ? eol : end;
+		int id;
+		if ((size_t)(q - p) > sizeof(tag) &&
+		    memcmp(p, tag, sizeof(tag) - 1) == 0 &&
+		    sscanf(p + sizeof(tag) - 1, "%d:", &id) == 1) {
+			const char *m = memmem(p, (size_t)(q - p), "(scanned, ",
+					       10);
+			for (unsigned k = 0; m != NULL && k < v->nparts; k++) {
+				enum scan_ftype t;
+				if (v->parts[k].id != id ||
+				    scan_ftype_parse(v->parts[k].true_type,
+						     &t) < 0)
+					continue;
+				mr->type_ms[t] += strtod(m + 10, NULL);
+				mr->type_n[t]++;
+				mr->type_bytes[t] += v->parts[k].size;
+				break;
+			}
+		}
+		p = eol != NULL ? eol + 1 : NULL;
+	}
+}
+
+static void diag_count(void *ctx, const char *file, unsigned line,
+		       const char *msg)
+{
+	(void)file;
+	(void)line;
+	(void)msg;
+	(*(unsigned *)ctx)++;
+}
+
+/* An engine for cfg with the generated rules, without output (warm: the
+ * rule cache is filled by then). */
+static struct scan_engine *engine_quiet(const struct scan_config *cfg,
+					const char *sigdir)
+{
+	const char *extra[] = {sigdir, NULL};
+	char err[1024];
+	unsigned ndiag = 0;
+	struct scan_engine *e;
+	int rc = scan_engine_create(cfg, extra, diag_count, &ndiag, &e, err,
+				    sizeof(err));
+	if (rc < 0)
+		die("scan_engine_create: %s (%s)", err, strerror(-rc));
+	return e;
+}
+
+static int has_finding(const struct scan_verdict *v, enum scan_finding_kind k)
+{
+	for (unsigned i = 0; i < v->nfindings; i++)
+		if (v->findings[i].kind == k)
+			return 1;
+	return 0;
+}
+
+/* Every run gets a new engine (not timed), so that libclamav's verdict
+ * cache starts cold: the corpus's leaves are unique, and run 2 would
+ * otherwise find all of them cached. */
+static void run_mode(const struct mmsg *msgs, unsigned n,
+		     const struct scan_config *cfg, const char *sigdir,
+		     int runs, const char *label, struct mode_res *mr)
+{
+	struct scan_verdict *v = xmalloc(sizeof(*v));
+	int clam_on = scan_config_clamav(cfg)->enabled;
+	char *explain = clam_on ? xmalloc(EXPLAIN_CAP) : NULL;
+	struct runs t = {.n = 0};
+	size_t raw = 0;
+	memset(mr, 0, sizeof(*mr));
+	for (unsigned i = 0; i < n; i++)
+		raw += msgs[i].len;
+	for (int r = 0; r < runs; r++) {
+		struct scan_engine *e = engine_quiet(cfg, sigdir);
+		struct scan_ctx *ctx = scan_ctx_create(e);
+		if (ctx == NULL)
+			die("scan_ctx_create failed");
+		run_start(&t);
+		for (unsigned i = 0; i < n; i++) {
+			/* run 1 with libclamav: the trace, for the time by
+			 * type (a few lines per part: small beside
+			 * libclamav's time per leaf) */
+			int rc = scan_message(ctx, msgs[i].p, msgs[i].len, NULL,
+					      r == 0 ? explain : NULL,
+					      r == 0 && explain ? EXPLAIN_CAP
+								: 0, v);
+			if (rc < 0)
+				die("%s: scan_message(%u): %s", label, i,
+				    strerror(-rc));
+			if (r > 0)
+				continue;
+			if (explain != NULL)
+				tally_clam_types(v, mr);
+			for (unsigned k = 0; k < v->nparts; k++) {
+				if (!v->parts[k].leaf)
+					continue;
+				mr->scanned += v->parts[k].size;
+				mr->leaves++;
+			}
+			mr->cls[v->cls]++;
+			int vir = has_finding(v, SCAN_F_VIRUS);
+			if (msgs[i].expect & EXP_VIRUS)
+				mr->virus_found += (unsigned)vir;
+			else
+				mr->virus_other += (unsigned)vir;
+			if (msgs[i].expect & EXP_MACRO)
+				mr->macro_found +=
+					(unsigned)has_finding(v, SCAN_F_MACRO);
+		}
+		run_stop(&t, label);
+		if (r == 0)
+			mr->have_stats = scan_ctx_clam_stats(ctx, &mr->st) == 0;
+		scan_ctx_free(ctx);
+		scan_engine_free(e);
+	}
+	run_medians(&t, &mr->s, &mr->wall);
+	mr->msgs_s = n / mr->s;
+	mr->raw_mb_s = (double)raw / mr->s / 1e6;
+	mr->scanned_mb_s = (double)mr->scanned / mr->s / 1e6;
+	mr->done = 1;
+	free(explain);
+	free(v);
+}
+
+/* The campaign: cold (a new engine's first pass: each distinct leaf is
+ * scanned once, then found in the cache), warm (the same engine's second
+ * pass), vary (one byte differs per message: nothing to find in the
+ * cache) and off (no libclamav: the floor). */
+enum camp_pass { CP_OFF, CP_COLD, CP_WARM, CP_VARY, CP_COUNT };
+static const char *const camp_pass_names[CP_COUNT] = {"off", "cold", "warm",
+						      "vary"};
+
+struct camp_res {
+	int done;
+	unsigned n;
+	size_t raw_bytes, att_len;
+	double s[CP_COUNT], wall[CP_COUNT], msgs_s[CP_COUNT];
+	struct clam_stats st[CP_COUNT]; /* run 1; warm: its pass alone */
+	unsigned cls[CP_COUNT][SCAN_MALFORMED + 1]; /* verdicts, run 1 */
+	size_t cache_slots, cache_bytes;
+};
+
+static void pass_once(struct scan_ctx *ctx, const struct mcorpus *mc,
+		      struct scan_verdict *v, struct runs *t,
+		      const char *label, unsigned *cls)
+{
+	memset(cls, 0, (SCAN_MALFORMED + 1) * sizeof(*cls));
+	run_start(t);
+	for (unsigned i = 0; i < mc->nmsgs; i++) {
+		int rc = scan_message(ctx, mc->msgs[i].p, mc->msgs[i].len, NULL,
+				      NULL, 0, v);
+		if (rc < 0)
+			die("%s: scan_message(%u): %s", label, i,
+			    strerror(-rc));
+		cls[v->cls]++;
+	}
+	run_stop(t, label);
+}
+
+static void stats_sub(struct clam_stats *a, const struct clam_stats *b)
+{
+	a->scans -= b->scans;
+	a->cache_hits -= b->cache_hits;
+	a->cache_misses -= b->cache_misses;
+	a->cache_stores -= b->cache_stores;
+	a->cache_store_skipped -= b->cache_store_skipped;
+	a->lib_scans -= b->lib_scans;
+	a->lib_ns -= b->lib_ns;
+	a->lib_bytes -= b->lib_bytes;
+	a->detections -= b->detections;
+	a->errors -= b->errors;
+	a->lib_messages -= b->lib_messages;
+}
+
+static void run_campaign(const struct mcorpus *same,
+			 const struct mcorpus *vary,
+			 const struct scan_config *cfg_off,
+			 const struct scan_config *cfg_def, const char *sigdir,
+			 int runs, struct camp_res *cr)
+{
+	struct scan_verdict *v = xmalloc(sizeof(*v));
+	struct runs t[CP_COUNT];
+	memset(t, 0, sizeof(t));
+	cr->n = same->nmsgs;
+	cr->raw_bytes = same->raw_bytes;
+	cr->att_len = same->att_bytes / same->nmsgs;
+	for (int r = 0; r < runs; r++) {
+		struct clam_stats s0;
+		unsigned cls[SCAN_MALFORMED + 1];
+		/* off */
+		struct scan_engine *e = engine_quiet(cfg_off, sigdir);
+		struct scan_ctx *ctx = scan_ctx_create(e);
+		if (ctx == NULL)
+			die("scan_ctx_create failed");
+		pass_once(ctx, same, v, &t[CP_OFF], "campaign off", cls);
+		if (r == 0)
+			memcpy(cr->cls[CP_OFF], cls, sizeof(cls));
+		scan_ctx_free(ctx);
+		scan_engine_free(e);
+		/* cold, then warm on the same engine */
+		e = engine_quiet(cfg_def, sigdir);
+		ctx = scan_ctx_create(e);
+		if (ctx == NULL)
+			die("scan_ctx_create failed");
+		pass_once(ctx, same, v, &t[CP_COLD], "campaign cold", cls);
+		if (scan_ctx_clam_stats(ctx, &s0) < 0)
+			die("campaign: the engine has no libclamav");
+		if (r == 0) {
+			cr->st[CP_COLD] = s0;
+			memcpy(cr->cls[CP_COLD], cls, sizeof(cls));
+		}
+		pass_once(ctx, same, v, &t[CP_WARM], "campaign warm", cls);
+		if (r == 0) {
+			scan_ctx_clam_stats(ctx, &cr->st[CP_WARM]);
+			stats_sub(&cr->st[CP_WARM], &s0);
+			memcpy(cr->cls[CP_WARM], cls, sizeof(cls));
+		}
+		scan_ctx_free(ctx);
+		scan_engine_free(e);
+		/* one byte differs per message */
+		e = engine_quiet(cfg_def, sigdir);
+		ctx = scan_ctx_create(e);
+		if (ctx == NULL)
+			die("scan_ctx_create failed");
+		pass_once(ctx, vary, v, &t[CP_VARY], "campaign vary", cls);
+		if (r == 0) {
+			scan_ctx_clam_stats(ctx, &cr->st[CP_VARY]);
+			memcpy(cr->cls[CP_VARY], cls, sizeof(cls));
+		}
+		scan_ctx_free(ctx);
+		scan_engine_free(e);
+	}
+	for (int p = 0; p < CP_COUNT; p++) {
+		run_medians(&t[p], &cr->s[p], &cr->wall[p]);
+		cr->msgs_s[p] = cr->n / cr->s[p];
+	}
+	/* The cache the pipeline creates: clam_cache_create(0) (scan_clam.c),
+	 * so its default size. */
+	struct clam_cache *k = clam_cache_create(0);
+	if (k == NULL)
+		die("clam_cache_create failed");
+	cr->cache_slots = clam_cache_slots(k);
+	cr->cache_bytes = clam_cache_memory(k);
+	clam_cache_free(k);
+	cr->done = 1;
+	free(v);
+}
+
+struct corpus_res {
+	int done;
+	struct mcorpus c; /* counts (messages freed) */
+	struct mode_res m[CLAM_MODES];
+};
+
 /* ---- measurements ----------------------------------------------------- */
 
 struct results {
 	/* rules */
-	unsigned ndb_written, hsb_written, db_rules, injected, clam_sigs;
+	unsigned ndb_written, hsb_written, hdb_written, db_rules, injected,
+		clam_sigs;
+	int testfiles; /* clamav-testfiles found */
 	/* a */
 	double a_s, a_wall, a_msgs_s, a_dec_mb_s, a_raw_mb_s;
 	uint64_t a_decoded;
@@ -1117,6 +2689,16 @@ struct results {
 	double cold_s, warm_s, clam_load_s; /* cpu */
 	double cold_wall, warm_wall, clam_load_wall;
 	int warm_cached;
+	/* a2: the pipeline with libclamav on the default leaves; d2/e2: an
+	 * engine with libclamav (warm rule cache) */
+	struct mode_res a2;
+	unsigned a2_msgs;
+	double clam_engine_s, clam_engine_wall;
+	long long clam_engine_rss;
+	/* the other corpora */
+	struct corpus_res attach, archive;
+	struct camp_res campaign;
+	char note_7z[200];
 };
 
 static void diag_print(void *ctx, const char *file, unsigned line,
@@ -1318,6 +2900,252 @@ static const char *met(int ok)
 	return ok ? "met" : "NOT met";
 }
 
+static const char *const mode_labels[CLAM_MODES] = {
+	"libclamav off", "default leaves", "every leaf"};
+
+static void print_mode_row(const char *label, const struct mode_res *m,
+			   unsigned nmsgs)
+{
+	if (!m->done)
+		return;
+	printf("  %-15s %8.1f %9.1f %9.1f %7.2f", label, m->msgs_s,
+	       m->raw_mb_s, m->scanned_mb_s, m->wall);
+	if (m->have_stats)
+		printf(" %7llu %7.1f %7.1f %6llu",
+		       (unsigned long long)m->st.lib_scans,
+		       (double)m->st.lib_bytes / 1e6,
+		       (double)m->st.lib_ns / 1e6 / nmsgs,
+		       (unsigned long long)m->st.cache_hits);
+	else
+		printf(" %7s %7s %7s %6s", "-", "-", "-", "-");
+	printf("  %4u %4u %4u\n", m->virus_found, m->virus_other,
+	       m->macro_found);
+}
+
+/* "pdf 1234 ms (51, 20.1 MB), ..." for the types libclamav spent the
+ * most time on, largest first. */
+static void print_clam_types(const char *label, const struct mode_res *m)
+{
+	int used[SCAN_FT_COUNT] = {0}, shown = 0;
+	double total = 0;
+	for (int t = 0; t < SCAN_FT_COUNT; t++)
+		total += m->type_ms[t];
+	if (!m->done || total <= 0)
+		return;
+	printf("    libclamav time by true type, %s (run 1, %.0f ms):",
+	       label, total);
+	for (;;) {
+		int best = -1;
+		for (int t = 0; t < SCAN_FT_COUNT; t++)
+			if (!used[t] && m->type_n[t] > 0 &&
+			    (best < 0 || m->type_ms[t] > m->type_ms[best]))
+				best = t;
+		if (best < 0)
+			break;
+		used[best] = 1;
+		printf("%s%s %.0f%% (%u, %.1f MB, %.1f MB/s)",
+		       shown++ % 3 ? ", " : "\n      ",
+		       scan_ftype_name((enum scan_ftype)best),
+		       100.0 * m->type_ms[best] / total, m->type_n[best],
+		       (double)m->type_bytes[best] / 1e6,
+		       m->type_ms[best] > 0 ? (double)m->type_bytes[best] /
+						      m->type_ms[best] / 1e3
+					    : 0.0);
+	}
+	printf("\n");
+}
+
+static void print_corpus(const char *title, const struct corpus_res *cr)
+{
+	const struct mcorpus *c = &cr->c;
+	if (!cr->done)
+		return;
+	printf("\n%s: %u messages, %.1f MB raw, %u attachments (%.1f MB "
+	       "decoded)\n  files:", title, c->nmsgs, (double)c->raw_bytes / 1e6,
+	       c->attachments, (double)c->att_bytes / 1e6);
+	for (int t = 0; t < GF_COUNT; t++)
+		if (c->types[t] > 0)
+			printf(" %s %u", gft_info[t].name, c->types[t]);
+	if (c->members > 0) {
+		printf(";\n  archives:");
+		for (int k = 0; k < AK_COUNT; k++)
+			printf(" %s %u", arc_kind_names[k], c->archives[k]);
+		printf(", %u members (files above include them)", c->members);
+	}
+	printf("\n  planted: %u signature instances, %u EICAR, %u "
+	       "clamav-testfiles samples, %u macro workbooks; %u messages "
+	       "should be virus, %u macro\n", c->planted_sig, c->eicar,
+	       c->testfiles, c->macro, c->virus_msgs, c->macro_msgs);
+	printf("  %-15s %8s %9s %9s %7s %7s %7s %7s %6s  %4s %4s %4s\n",
+	       "libclamav", "msg/s", "raw MB/s", "scan MB/s", "wall s",
+	       "lib", "lib MB", "lib ms", "cache", "vir", "vir", "mac");
+	printf("  %-15s %8s %9s %9s %7s %7s %7s %7s %6s  %4s %4s %4s\n", "",
+	       "", "", "", "(median)", "scans", "", "/msg", "hits", "plnt",
+	       "othr", "");
+	for (int k = 0; k < CLAM_MODES; k++)
+		print_mode_row(mode_labels[k], &cr->m[k], c->nmsgs);
+	for (int k = CLAM_DEFAULT; k < CLAM_MODES; k++)
+		print_clam_types(mode_labels[k], &cr->m[k]);
+	printf("  (scan MB/s: decoded bytes of every leaf, archive members "
+	       "included: %.1f MB per pass)\n",
+	       (double)cr->m[CLAM_OFF].scanned / 1e6);
+}
+
+static void print_campaign(const struct camp_res *cr)
+{
+	static const char *const labels[CP_COUNT] = {
+		"libclamav off (floor)", "cache cold (new engine)",
+		"cache warm (second pass)",
+		"one byte differs per message"};
+	if (!cr->done)
+		return;
+	printf("\ncampaign: %u messages to different recipients, the same "
+	       "attachment (Invoice_2025-03.zip, %.0f KB: a 150 KB PE and a "
+	       "90 KB PDF), %.1f MB raw;\n  libclamav on the default leaves; "
+	       "verdict cache %zu slots (%.1f MiB)\n", cr->n,
+	       (double)cr->att_len / 1e3, (double)cr->raw_bytes / 1e6,
+	       cr->cache_slots, (double)cr->cache_bytes / 1048576.0);
+	printf("  %-30s %8s %7s %7s %7s %7s %8s  %s\n", "pass", "msg/s",
+	       "wall s", "hits", "misses", "lib", "lib ms", "verdicts");
+	for (int p = 0; p < CP_COUNT; p++) {
+		const struct clam_stats *s = &cr->st[p];
+		printf("  %-30s %8.1f %7.2f", labels[p], cr->msgs_s[p],
+		       cr->wall[p]);
+		if (p == CP_OFF)
+			printf(" %7s %7s %7s %8s", "-", "-", "-", "-");
+		else
+			printf(" %7llu %7llu %7llu %8.1f",
+			       (unsigned long long)s->cache_hits,
+			       (unsigned long long)s->cache_misses,
+			       (unsigned long long)s->lib_scans,
+			       (double)s->lib_ns / 1e6);
+		for (int k = 0, first = 1; k <= SCAN_MALFORMED; k++)
+			if (cr->cls[p][k] > 0) {
+				printf("%s%u %s", first ? "  " : ", ",
+				       cr->cls[p][k],
+				       scan_class_name((enum scan_class)k));
+				first = 0;
+			}
+		printf("\n");
+	}
+	const struct clam_stats *v = &cr->st[CP_VARY];
+	if (v->lib_scans > 0)
+		printf("  libclamav time per leaf it scans: %.2f ms (%.0f KB); "
+		       "warm / cold = %.2fx, warm / one-byte-differs = %.2fx\n",
+		       (double)v->lib_ns / 1e6 / (double)v->lib_scans,
+		       (double)v->lib_bytes / 1e3 / (double)v->lib_scans,
+		       cr->msgs_s[CP_WARM] / cr->msgs_s[CP_COLD],
+		       cr->msgs_s[CP_WARM] / cr->msgs_s[CP_VARY]);
+}
+
+static void json_stats(const struct clam_stats *s)
+{
+	printf("{\"scans\":%llu,\"cache_hits\":%llu,\"cache_misses\":%llu,"
+	       "\"cache_stores\":%llu,\"lib_scans\":%llu,\"lib_bytes\":%llu,"
+	       "\"lib_seconds\":%.4f,\"detections\":%llu,\"errors\":%llu}",
+	       (unsigned long long)s->scans,
+	       (unsigned long long)s->cache_hits,
+	       (unsigned long long)s->cache_misses,
+	       (unsigned long long)s->cache_stores,
+	       (unsigned long long)s->lib_scans,
+	       (unsigned long long)s->lib_bytes, (double)s->lib_ns / 1e9,
+	       (unsigned long long)s->detections,
+	       (unsigned long long)s->errors);
+}
+
+static void json_mode(const struct mode_res *m)
+{
+	printf("{\"seconds\":%.4f,\"wall_seconds\":%.4f,\"msgs_per_s\":%.1f,"
+	       "\"raw_mb_per_s\":%.2f,\"scanned_mb_per_s\":%.2f,"
+	       "\"scanned_bytes\":%llu,\"leaves\":%u,\"verdicts\":{\"clean\":"
+	       "%u,\"virus\":%u,\"spam\":%u,\"content\":%u,\"attachment\":%u,"
+	       "\"encrypted\":%u,\"macro\":%u,\"limit\":%u,\"malformed\":%u},"
+	       "\"virus_found_planted\":%u,\"virus_other\":%u,"
+	       "\"macro_found\":%u,\"clamav\":", m->s, m->wall, m->msgs_s,
+	       m->raw_mb_s, m->scanned_mb_s, (unsigned long long)m->scanned,
+	       m->leaves, m->cls[SCAN_CLEAN], m->cls[SCAN_VIRUS],
+	       m->cls[SCAN_SPAM], m->cls[SCAN_CONTENT], m->cls[SCAN_ATTACHMENT],
+	       m->cls[SCAN_ENCRYPTED], m->cls[SCAN_MACRO], m->cls[SCAN_LIMIT],
+	       m->cls[SCAN_MALFORMED], m->virus_found, m->virus_other,
+	       m->macro_found);
+	if (m->have_stats)
+		json_stats(&m->st);
+	else
+		printf("null");
+	printf(",\"clamav_by_type\":{");
+	for (int t = 0, first = 1; t < SCAN_FT_COUNT; t++) {
+		if (m->type_n[t] == 0)
+			continue;
+		printf("%s\"%s\":{\"leaves\":%u,\"bytes\":%llu,"
+		       "\"ms\":%.1f}", first ? "" : ",",
+		       scan_ftype_name((enum scan_ftype)t), m->type_n[t],
+		       (unsigned long long)m->type_bytes[t], m->type_ms[t]);
+		first = 0;
+	}
+	printf("}}");
+}
+
+static void json_corpus(const char *key, const struct corpus_res *cr)
+{
+	const struct mcorpus *c = &cr->c;
+	printf(",\"%s\":", key);
+	if (!cr->done) {
+		printf("null");
+		return;
+	}
+	printf("{\"messages\":%u,\"raw_bytes\":%zu,\"attachments\":%u,"
+	       "\"attachment_bytes\":%zu,\"members\":%u,\"files\":{",
+	       c->nmsgs, c->raw_bytes, c->attachments, c->att_bytes,
+	       c->members);
+	for (int t = 0; t < GF_COUNT; t++)
+		printf("%s\"%s\":%u", t ? "," : "", gft_info[t].ext,
+		       c->types[t]);
+	printf("},\"archives\":{");
+	for (int k = 0; k < AK_COUNT; k++)
+		printf("%s\"%s\":%u", k ? "," : "",
+		       k == AK_NESTED ? "nested_zip" : k == AK_TGZ
+			       ? "tar_gz" : arc_kind_names[k], c->archives[k]);
+	printf("},\"planted\":{\"signatures\":%u,\"eicar\":%u,\"testfiles\":"
+	       "%u,\"macro\":%u,\"virus_msgs\":%u,\"macro_msgs\":%u},"
+	       "\"modes\":{", c->planted_sig, c->eicar, c->testfiles, c->macro,
+	       c->virus_msgs, c->macro_msgs);
+	for (int k = 0; k < CLAM_MODES; k++) {
+		printf("%s\"%s\":", k ? "," : "", clam_mode_names[k]);
+		json_mode(&cr->m[k]);
+	}
+	printf("}}");
+}
+
+static void json_campaign(const struct camp_res *cr)
+{
+	printf(",\"campaign\":");
+	if (!cr->done) {
+		printf("null");
+		return;
+	}
+	printf("{\"messages\":%u,\"raw_bytes\":%zu,\"attachment_bytes\":%zu,"
+	       "\"clamav_leaves\":\"default\",\"cache_slots\":%zu,"
+	       "\"cache_bytes\":%zu,\"passes\":{", cr->n, cr->raw_bytes,
+	       cr->att_len, cr->cache_slots, cr->cache_bytes);
+	for (int p = 0; p < CP_COUNT; p++) {
+		printf("%s\"%s\":{\"seconds\":%.4f,\"wall_seconds\":%.4f,"
+		       "\"msgs_per_s\":%.1f,\"verdicts\":{", p ? "," : "",
+		       camp_pass_names[p], cr->s[p], cr->wall[p],
+		       cr->msgs_s[p]);
+		for (int k = 0; k <= SCAN_MALFORMED; k++)
+			printf("%s\"%s\":%u", k ? "," : "",
+			       scan_class_name((enum scan_class)k),
+			       cr->cls[p][k]);
+		printf("},\"clamav\":");
+		if (p == CP_OFF)
+			printf("null");
+		else
+			json_stats(&cr->st[p]);
+		printf("}");
+	}
+	printf("}}");
+}
+
 static void print_table(const struct corpus *c, const struct results *r,
 			int runs, int clam_runs)
 {
@@ -1331,24 +3159,33 @@ static void print_table(const struct corpus *c, const struct results *r,
 	       c->nleaves);
 	printf("one thread (= per core), medians of %d runs (libclamav: %d); "
 	       "1 MB = 1e6 B, 1 GB = 1e9 B\n", runs, clam_runs);
-	printf("rules: %u .ndb body + %u .hsb hash signatures written, "
-	       "%u content/spam rules injected;\n"
+	printf("rules: %u .ndb body + %u .hsb + %u .hdb hash signatures "
+	       "written, %u content/spam rules injected;\n"
 	       "       Hyperscan DB %u rules, libclamav cl_load %u "
-	       "signatures (%s)\n\n", r->ndb_written, r->hsb_written,
-	       r->injected, r->db_rules, r->clam_sigs,
-	       r->clam_sigs == r->ndb_written + r->hsb_written
+	       "signatures (%s)\n", r->ndb_written, r->hsb_written,
+	       r->hdb_written, r->injected, r->db_rules, r->clam_sigs,
+	       r->clam_sigs == r->ndb_written + r->hsb_written + r->hdb_written
 		       ? "= written" : "!= written");
+	printf("clamav-testfiles: %s\n\n", r->testfiles
+	       ? "used (" TESTFILES "; clam.exe's MD5 in clamexe.hdb)"
+	       : "not installed (" TESTFILES "): no samples planted");
 	printf("%-46s %16s  %-10s %s\n", "figure", "value", "target",
 	       "status");
 	printf("(all rates per CPU-second of the benchmark thread; wall-clock "
 	       "medians: a %.2f s, b %.2f s, b2 %.2f s, c %.2f s)\n",
 	       r->a_wall, r->b_wall, r->b2_wall, r->c_wall);
-	printf("(a) pipeline, scan_message()                   %10.0f msg/s\n",
+	printf("(a) pipeline, scan_message(), libclamav off    %10.0f msg/s\n",
 	       r->a_msgs_s);
 	printf("    decoded bytes through the pipeline         %10.1f MB/s\n",
 	       r->a_dec_mb_s);
 	printf("    raw message bytes                          %10.1f MB/s\n",
 	       r->a_raw_mb_s);
+	if (r->a2.done)
+		printf("(a2) pipeline, libclamav on default leaves     %10.0f "
+		       "msg/s\n     (%.1f MB/s decoded, %.1f MB/s raw; first %u "
+		       "messages, %.2f s wall, verdict cache cold)\n",
+		       r->a2.msgs_s, r->a2.scanned_mb_s, r->a2.raw_mb_s,
+		       r->a2_msgs, r->a2.wall);
 	printf("(b) Hyperscan pass, scan_db_scan() per leaf    %10.2f GB/s  "
 	       ">= 1 GB/s  %s\n", r->b_gb_s, met(r->b_gb_s >= 1.0));
 	printf("(b2) b + SHA-256 of every leaf, MD5/SHA-1 when %10.2f GB/s\n"
@@ -1381,6 +3218,10 @@ static void print_table(const struct corpus *c, const struct results *r,
 	       r->warm_cached ? "" : "   (cache NOT used!)");
 	printf("    libclamav cl_load + cl_engine_compile      %10.2f s     "
 	       "(%.2f s wall)\n", r->clam_load_s, r->clam_load_wall);
+	printf("(e2) engine with libclamav (default leaves),   %10.2f s     "
+	       "(%.2f s wall), RSS delta %.1f MB\n     warm rule cache "
+	       "(what a reload costs)\n", r->clam_engine_s,
+	       r->clam_engine_wall, (double)r->clam_engine_rss / 1e6);
 	printf("\nmatches: planted %u infected leaves (%u signatures, %u "
 	       "hashes) in %u messages, phrases in %u messages\n",
 	       c->infected_leaves, c->planted_sig, c->planted_hash,
@@ -1390,6 +3231,13 @@ static void print_table(const struct corpus *c, const struct results *r,
 	       r->a_cls[SCAN_VIRUS], r->a_cls[SCAN_SPAM],
 	       r->a_cls[SCAN_CONTENT], r->a_cls[SCAN_ATTACHMENT],
 	       r->a_cls[SCAN_LIMIT], r->a_cls[SCAN_MALFORMED]);
+	if (r->a2.done)
+		printf("  (a2, first %u) verdicts: %u clean, %u virus, %u spam, %u "
+		       "content, %u attachment, %u limit, %u malformed\n",
+		       r->a2_msgs, r->a2.cls[SCAN_CLEAN], r->a2.cls[SCAN_VIRUS],
+		       r->a2.cls[SCAN_SPAM], r->a2.cls[SCAN_CONTENT],
+		       r->a2.cls[SCAN_ATTACHMENT], r->a2.cls[SCAN_LIMIT],
+		       r->a2.cls[SCAN_MALFORMED]);
 	printf("  (b2) infected leaves %u, messages with content hits %u, "
 	       "with spam keywords %u\n", r->b_infected, r->b_content_msgs,
 	       r->b_spam_msgs);
@@ -1400,6 +3248,20 @@ static void print_table(const struct corpus *c, const struct results *r,
 		       "differ from the generated ones (%llu vs %zu bytes)\n",
 		       r->a_size_mismatch, (unsigned long long)r->a_decoded,
 		       c->decoded_bytes);
+	print_clam_types("(a2)", &r->a2);
+	printf("\nThe corpora below: scan_message() per core, medians of the "
+	       "runs; each run of a libclamav mode\nstarts with a new engine "
+	       "(verdict cache cold). lib scans / MB / ms: calls into "
+	       "libclamav,\nbytes handed to it and its time per message "
+	       "(run 1); vir plnt: messages planted with a virus\nfound as "
+	       "virus; vir othr: virus found in others; mac: macro workbooks "
+	       "found.\n");
+	print_corpus("attachment corpus", &r->attach);
+	print_corpus("archive corpus", &r->archive);
+	if (r->note_7z[0])
+		printf("  note: 7z archives written as zip: libarchive cannot "
+		       "write 7z here (%s)\n", r->note_7z);
+	print_campaign(&r->campaign);
 }
 
 static void print_json(const struct corpus *c, const struct results *r,
@@ -1413,14 +3275,24 @@ static void print_json(const struct corpus *c, const struct results *r,
 	       "\"attachments\":%u,", c->nmsgs, runs, clam_runs, c->raw_bytes, c->decoded_bytes, c->nleaves,
 	       c->attachments);
 	printf("\"rules\":{\"ndb_written\":%u,\"hsb_written\":%u,"
-	       "\"content_spam_injected\":%u,\"db_rules\":%u,"
-	       "\"clamav_sigs\":%u},", r->ndb_written, r->hsb_written,
-	       r->injected, r->db_rules, r->clam_sigs);
+	       "\"hdb_written\":%u,\"content_spam_injected\":%u,"
+	       "\"db_rules\":%u,\"clamav_sigs\":%u},\"testfiles\":%s,",
+	       r->ndb_written, r->hsb_written, r->hdb_written, r->injected,
+	       r->db_rules, r->clam_sigs, r->testfiles ? "true" : "false");
 	printf("\"pipeline\":{\"wall_seconds\":%.4f,\"seconds\":%.4f,\"msgs_per_s\":%.1f,"
 	       "\"decoded_bytes\":%llu,\"decoded_mb_per_s\":%.2f,"
 	       "\"raw_mb_per_s\":%.2f,\"leaf_mismatch_msgs\":%u},",
 	       r->a_wall, r->a_s, r->a_msgs_s, (unsigned long long)r->a_decoded,
 	       r->a_dec_mb_s, r->a_raw_mb_s, r->a_size_mismatch);
+	printf("\"pipeline_clamav\":");
+	if (r->a2.done) {
+		printf("{\"messages\":%u,\"result\":", r->a2_msgs);
+		json_mode(&r->a2);
+		printf("}");
+	}
+	else
+		printf("null");
+	printf(",");
 	printf("\"hyperscan\":{\"wall_seconds\":%.4f,\"seconds\":%.4f,"
 	       "\"gb_per_s\":%.3f},\"hyperscan_hashes\":{\"wall_seconds\":"
 	       "%.4f,\"seconds\":%.4f,\"gb_per_s\":%.3f},", r->b_wall, r->b_s,
@@ -1444,9 +3316,12 @@ static void print_json(const struct corpus *c, const struct results *r,
 	       (double)r->clam_rss / r->clam_sigs);
 	printf("\"build\":{\"cold_s\":%.3f,\"warm_s\":%.3f,\"warm_cached\":%s,"
 	       "\"clamav_load_s\":%.3f,\"cold_wall_s\":%.3f,\"warm_wall_s\":"
-	       "%.3f,\"clamav_load_wall_s\":%.3f},", r->cold_s, r->warm_s,
+	       "%.3f,\"clamav_load_wall_s\":%.3f,\"clamav_engine_s\":%.3f,"
+	       "\"clamav_engine_wall_s\":%.3f,\"clamav_engine_rss_delta\":"
+	       "%lld},", r->cold_s, r->warm_s,
 	       r->warm_cached ? "true" : "false", r->clam_load_s,
-	       r->cold_wall, r->warm_wall, r->clam_load_wall);
+	       r->cold_wall, r->warm_wall, r->clam_load_wall, r->clam_engine_s,
+	       r->clam_engine_wall, r->clam_engine_rss);
 	printf("\"matches\":{\"planted_leaves\":%u,\"planted_sigs\":%u,"
 	       "\"planted_hashes\":%u,\"hyperscan_leaves\":%u,"
 	       "\"clamav_leaves\":%u,\"clamav_errors\":%u,"
@@ -1455,11 +3330,17 @@ static void print_json(const struct corpus *c, const struct results *r,
 	       r->c_errors, r->a_cls[SCAN_VIRUS]);
 	printf("\"targets\":{\"hyperscan_1gbps\":%s,\"hyperscan_10x_clamav\":"
 	       "%s,\"hyperscan_hashes_10x_clamav\":%s,"
-	       "\"pipeline_10x_clamav\":%s}}\n",
+	       "\"pipeline_10x_clamav\":%s}",
 	       r->b_gb_s >= 1.0 ? "true" : "false",
 	       b_ratio >= 10.0 ? "true" : "false",
 	       b2_ratio >= 10.0 ? "true" : "false",
 	       a_ratio >= 10.0 ? "true" : "false");
+	json_corpus("attachment_corpus", &r->attach);
+	json_corpus("archive_corpus", &r->archive);
+	printf(",\"archive_7z_written_as_zip\":%s", r->note_7z[0] ? "true"
+								   : "false");
+	json_campaign(&r->campaign);
+	printf("}\n");
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -1468,14 +3349,26 @@ static void usage(void)
 {
 	fputs("usage: scan-bench-bin [-n messages] [-r runs] [-R clamav-runs] "
 	      "[-s signatures]\n"
+	      "                      [-a messages] [-A messages] [-C messages] "
+	      "[-k runs]\n"
 	      "                      [-c sluice.conf] [--seed N] [--json] "
 	      "[--keep]\n"
-	      "  -n  messages in the corpus (default 2000)\n"
-	      "  -r  runs of each measurement, median reported (default 5)\n"
-	      "  -R  runs of the libclamav measurement (default 5)\n"
+	      "  -n  messages in the mixed corpus (default 2000)\n"
+	      "  -r  runs of each measurement on it, median reported "
+	      "(default 5)\n"
+	      "  -R  runs of the raw libclamav measurement (c) (default 5)\n"
 	      "  -s  .ndb body signatures generated (default 10000)\n"
+	      "  -a  messages in the attachment corpus (default 40; 0: skip "
+	      "it)\n"
+	      "  -A  messages in the archive corpus (default 40; 0: skip)\n"
+	      "  -C  messages in the campaign corpus (default 100; 0: skip)\n"
+	      "  -k  runs of each measurement on those corpora and of (a2), "
+	      "the\n"
+	      "      mixed corpus's first " A2_MAX_S " messages with libclamav, "
+	      "median\n      reported (default 3)\n"
 	      "  -c  configuration for the policy (default "
-	      "config/sluice.conf)\n"
+	      "config/sluice.conf;\n"
+	      "      its clamav section is set per measurement)\n"
 	      "  --json  one JSON object on stdout instead of the table\n"
 	      "  --keep  keep the temporary rule directory\n", stderr);
 }
@@ -1494,22 +3387,64 @@ static unsigned parse_count(const char *s, const char *what, unsigned lo,
 	return (unsigned)v;
 }
 
+/* The configuration at cfgabs with the generated rules, the rule cache in
+ * cachedir and libclamav set to mode. */
+static struct scan_config *load_config(const char *cfgabs,
+				       const char *cachedir,
+				       const struct ruleset *rs,
+				       enum clam_mode mode, unsigned *injected)
+{
+	size_t cfglen;
+	char *cfgtext = config_text(cfgabs, cachedir, rs, &cfglen, injected,
+				    mode);
+	struct conf_doc *doc;
+	struct scan_config *cfg;
+	char err[1024];
+	int rc = conf_load_string(cfgabs, cfgtext, cfglen, &doc, err,
+				  sizeof(err));
+	if (rc < 0)
+		die("%s (with generated rules): %s", cfgabs, err);
+	rc = scan_config_from_conf(doc, &cfg, err, sizeof(err));
+	if (rc < 0)
+		die("%s (with generated rules): %s", cfgabs, err);
+	conf_free(doc);
+	free(cfgtext);
+	return cfg;
+}
+
+/* The three libclamav modes over one corpus, then its messages freed. */
+static void measure_corpus(struct mcorpus *mc, struct scan_config *const *cfg,
+			   const char *sigdir, int runs, const char *name,
+			   struct corpus_res *cr)
+{
+	for (int k = 0; k < CLAM_MODES; k++) {
+		char label[64];
+		snprintf(label, sizeof(label), "%s, %s", name,
+			 mode_labels[k]);
+		run_mode(mc->msgs, mc->nmsgs, cfg[k], sigdir, runs, label,
+			 &cr->m[k]);
+	}
+	mcorpus_free(mc);
+	cr->done = 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned nmsgs = 2000, nsigs = 10000;
-	int runs = 5, clam_runs = 5, json = 0, keep = 0;
+	unsigned n_attach = 40, n_archive = 40, n_campaign = 100;
+	int runs = 5, clam_runs = 5, corpus_runs = 3, json = 0, keep = 0;
 	const char *config = "config/sluice.conf";
 	uint64_t seed = 0x5eed5ca11ab1e5ull;
 	static const struct option lopts[] = {
 		{"json", no_argument, NULL, 'j'},
-		{"keep", no_argument, NULL, 'k'},
+		{"keep", no_argument, NULL, 'K'},
 		{"seed", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "n:r:R:s:c:h", lopts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "n:r:R:s:a:A:C:k:c:h", lopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			nmsgs = parse_count(optarg, "-n", 1, 1000000);
@@ -1523,6 +3458,19 @@ int main(int argc, char **argv)
 		case 's':
 			nsigs = parse_count(optarg, "-s", 100, 1000000);
 			break;
+		case 'a':
+			n_attach = parse_count(optarg, "-a", 0, 100000);
+			break;
+		case 'A':
+			n_archive = parse_count(optarg, "-A", 0, 100000);
+			break;
+		case 'C':
+			n_campaign = parse_count(optarg, "-C", 0, 100000);
+			break;
+		case 'k':
+			corpus_runs = (int)parse_count(optarg, "-k", 1,
+						       MAX_RUNS);
+			break;
 		case 'c':
 			config = optarg;
 			break;
@@ -1532,7 +3480,7 @@ int main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'k':
+		case 'K':
 			keep = 1;
 			break;
 		case 'h':
@@ -1562,7 +3510,7 @@ int main(int argc, char **argv)
 	if (mkdir(sigdir, 0700) < 0 || mkdir(cachedir, 0700) < 0)
 		die("mkdir in %s: %s", tmp, strerror(errno));
 
-	struct results res;
+	static struct results res; /* large: not on the stack */
 	memset(&res, 0, sizeof(res));
 
 	/* 1. rules (hash lines for planted leaves are added while the corpus
@@ -1590,36 +3538,43 @@ int main(int argc, char **argv)
 	write_file(path, &rs.hsb);
 	res.ndb_written = rs.nsigs;
 	res.hsb_written = rs.nhashes;
+	struct testfiles tf;
+	testfiles_load(&tf);
+	if (tf.nexe > 0 && strcmp(tf.exe[0].name, "clam.exe") == 0) {
+		struct buf h = {0};
+		buf_str(&h, CLAM_EXE_MD5 ":544:ClamAV-Test-File\n");
+		snprintf(path, sizeof(path), "%s/clamexe.hdb", sigdir);
+		write_file(path, &h);
+		free(h.p);
+		res.hdb_written = 1;
+		res.testfiles = 1;
+	} else {
+		testfiles_free(&tf); /* without clam.exe's hash: not used */
+		memset(&tf, 0, sizeof(tf));
+	}
 	note("generated %u signatures + %u hashes, %u messages (%.1f MB raw, "
 	     "%.1f MB decoded) in %.1f s; rules in %s\n", rs.nsigs, rs.nhashes,
 	     c.nmsgs, (double)c.raw_bytes / 1e6, (double)c.decoded_bytes / 1e6,
 	     now() - t0, sigdir);
 
 	/* configuration: the given one, its rule cache moved to our temp
-	 * directory, plus the generated content rules and spam keywords */
+	 * directory, plus the generated content rules and spam keywords;
+	 * one copy per libclamav mode */
 	char cfgabs[4096];
 	if (realpath(config, cfgabs) == NULL)
 		die("%s: %s", config, strerror(errno));
-	size_t cfglen;
-	char *cfgtext = config_text(cfgabs, cachedir, &rs, &cfglen,
-				    &res.injected);
-	struct conf_doc *doc;
-	struct scan_config *cfg;
-	char err[1024];
-	int rc = conf_load_string(cfgabs, cfgtext, cfglen, &doc, err,
-				  sizeof(err));
-	if (rc < 0)
-		die("%s (with generated rules): %s", cfgabs, err);
-	rc = scan_config_from_conf(doc, &cfg, err, sizeof(err));
-	if (rc < 0)
-		die("%s (with generated rules): %s", cfgabs, err);
-	conf_free(doc);
-	free(cfgtext);
+	struct scan_config *cfgs[CLAM_MODES];
+	for (int k = 0; k < CLAM_MODES; k++)
+		cfgs[k] = load_config(cfgabs, cachedir, &rs, (enum clam_mode)k,
+				      &res.injected);
+	struct scan_config *cfg = cfgs[CLAM_OFF];
 	if (res.injected == 0)
 		note("note: no content_rules / spam.keywords list found in %s;"
 		     " generated content rules not added\n", cfgabs);
 
-	/* e, d: cold build (empty cache), then warm (from the cache) */
+	/* e, d: cold build (empty cache), then warm (from the cache); the
+	 * Hyperscan engine alone (libclamav off), as the figures are per
+	 * rule */
 	note("building the engine cold ...\n");
 	struct scan_engine *e = engine_build(cfg, sigdir, &res.cold_wall,
 					     &res.cold_s, &res.rss_cold);
@@ -1636,6 +3591,12 @@ int main(int argc, char **argv)
 	note("engine: %u rules, %.1f MB, cold %.2f s cpu (%.2f wall), warm "
 	     "%.2f s cpu (%.2f wall)\n", res.db_rules, (double)res.db_mem / 1e6,
 	     res.cold_s, res.cold_wall, res.warm_s, res.warm_wall);
+	note("building the engine with libclamav ...\n");
+	struct scan_engine *ec = engine_build(cfgs[CLAM_DEFAULT], sigdir,
+					      &res.clam_engine_wall,
+					      &res.clam_engine_s,
+					      &res.clam_engine_rss);
+	scan_engine_free(ec);
 
 	/* libclamav on the same files */
 	struct clam cl;
@@ -1646,26 +3607,91 @@ int main(int argc, char **argv)
 	res.clam_load_s = cl.load_s;
 	res.clam_load_wall = cl.load_wall;
 	note("libclamav: %u signatures (wrote %u), %.2f s\n", cl.sigs,
-	     rs.nsigs + rs.nhashes, cl.load_s);
+	     rs.nsigs + rs.nhashes + res.hdb_written, cl.load_s);
 
 	/* 3. measurements */
 	run_pipeline(&c, e, runs, &res);
+	{
+		struct mmsg *mm = xmalloc(c.nmsgs * sizeof(*mm));
+		for (unsigned i = 0; i < c.nmsgs; i++) {
+			mm[i].p = c.msgs[i].p;
+			mm[i].len = c.msgs[i].len;
+			mm[i].expect = c.msgs[i].infected ? EXP_VIRUS : 0;
+		}
+		res.a2_msgs = c.nmsgs < A2_MAX ? c.nmsgs : A2_MAX;
+		run_mode(mm, res.a2_msgs, cfgs[CLAM_DEFAULT], sigdir,
+			 corpus_runs, "(a2)", &res.a2);
+		free(mm);
+	}
 	run_hyperscan(&c, db, runs, 0, &res);
 	run_hyperscan(&c, db, runs, 1, &res);
 	run_clamav(&c, &cl, clam_runs, &res);
+	cl_engine_free(cl.engine);
+	scan_engine_free(e);
+	for (unsigned i = 0; i < c.nmsgs; i++) {
+		free(c.msgs[i].p);
+		c.msgs[i].p = NULL;
+	}
+	for (unsigned i = 0; i < c.nleaves; i++) {
+		free(c.owned[i]);
+		c.owned[i] = NULL;
+	}
+
+	/* 4. the attachment, archive and campaign corpora, each from its own
+	 * seed (independent of -n), generated after the one before is
+	 * freed */
+	if (n_attach > 0) {
+		struct mcorpus mc;
+		memset(&mc, 0, sizeof(mc));
+		rng_state = (seed ^ 0xa77ac4e5a77ac4e5ull) | 1;
+		t0 = now();
+		gen_attach_corpus(&mc, n_attach, &rs, &tf);
+		note("attachment corpus: %u messages, %.1f MB raw in %.1f s\n",
+		     mc.nmsgs, (double)mc.raw_bytes / 1e6, now() - t0);
+		res.attach.c = mc;
+		res.attach.c.msgs = NULL;
+		measure_corpus(&mc, cfgs, sigdir, corpus_runs, "attach",
+			       &res.attach);
+	}
+	if (n_archive > 0) {
+		struct mcorpus mc;
+		memset(&mc, 0, sizeof(mc));
+		int can_7z = can_write_7z(res.note_7z, sizeof(res.note_7z));
+		if (can_7z)
+			res.note_7z[0] = '\0';
+		rng_state = (seed ^ 0xa4c41fe5a4c41fe5ull) | 1;
+		t0 = now();
+		gen_archive_corpus(&mc, n_archive, &rs, &tf, can_7z);
+		note("archive corpus: %u messages, %.1f MB raw in %.1f s\n",
+		     mc.nmsgs, (double)mc.raw_bytes / 1e6, now() - t0);
+		res.archive.c = mc;
+		res.archive.c.msgs = NULL;
+		measure_corpus(&mc, cfgs, sigdir, corpus_runs, "archive",
+			       &res.archive);
+	}
+	if (n_campaign > 0) {
+		struct mcorpus same, vary;
+		memset(&same, 0, sizeof(same));
+		memset(&vary, 0, sizeof(vary));
+		rng_state = (seed ^ 0xca3ba16eca3ba16eull) | 1;
+		t0 = now();
+		gen_campaign(&same, &vary, n_campaign);
+		note("campaign: %u messages, %.1f MB raw (twice) in %.1f s\n",
+		     same.nmsgs, (double)same.raw_bytes / 1e6, now() - t0);
+		run_campaign(&same, &vary, cfgs[CLAM_OFF], cfgs[CLAM_DEFAULT],
+			     sigdir, corpus_runs, &res.campaign);
+		mcorpus_free(&same);
+		mcorpus_free(&vary);
+	}
 
 	if (json)
 		print_json(&c, &res, runs, clam_runs);
 	else
 		print_table(&c, &res, runs, clam_runs);
 
-	cl_engine_free(cl.engine);
-	scan_engine_free(e);
-	scan_config_free(cfg);
-	for (unsigned i = 0; i < c.nmsgs; i++)
-		free(c.msgs[i].p);
-	for (unsigned i = 0; i < c.nleaves; i++)
-		free(c.owned[i]);
+	for (int k = 0; k < CLAM_MODES; k++)
+		scan_config_free(cfgs[k]);
+	testfiles_free(&tf);
 	free(c.msgs);
 	free(c.leaves);
 	free(c.owned);
