@@ -1029,8 +1029,9 @@ static const char *memstr(const char *s, size_t len, const char *pat)
 
 /* PCRE subsignature "[Offset:]Trigger/Regex/Flags". */
 static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
-		    const char *s, size_t len, struct scan_sig_sub *sub,
-		    char *out, size_t outsz, const char **why)
+		    const char *s, size_t len, int counted,
+		    struct scan_sig_sub *sub, char *out, size_t outsz,
+		    const char **why)
 {
 	const char *slash = memchr(s, '/', len), *last = s + len - 1;
 	const char *pre = s, *colon;
@@ -1055,6 +1056,9 @@ static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
 	sub->trigger_len = (size_t)(slash - pre);
 	if (sub->trigger_len == 0)
 		FAIL(-EINVAL, "PCRE subsignature without a trigger");
+	if (sub->trigger_len == 30 &&
+	    memcmp(pre, "7374756c747a676574737265676578", 30) == 0)
+		FAIL(-ENOTSUP, "PCRE bypass trigger (regex on every file)");
 	rc = scan_sig_lexpr_compile(pre, sub->trigger_len, sig->nsub, &tx, why);
 	if (rc != 0)
 		return rc;
@@ -1068,9 +1072,13 @@ static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
 		case 'm': sub->hs_flags |= HS_FLAG_MULTILINE; break;
 		case 'x': eputs(&b, "(?x)"); break;
 		case 'A': anchored = 1; break;
-		case 'r': case 'e': break;
-		case 'E': case 'G':
-			FAIL(-ENOTSUP, "PCRE flag E or G not supported");
+		case 'g': counted = 1; break; /* every match counts */
+		case 'r': case 'e': case 'U': break; /* no effect on whether
+							and how often it
+							matches at '*' */
+		case 'E':
+			FAIL(-ENOTSUP, "PCRE flag E (dollar end-only) not "
+				       "supported");
 		default:
 			FAIL(-EINVAL, "unknown PCRE flag");
 		}
@@ -1086,6 +1094,8 @@ static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
 	sub->min_len = 0;
 	sub->max_len = SCAN_SIG_UNBOUNDED;
 	sub->check = SCAN_SIG_CHECK_NONE;
+	if (counted)
+		sub->hs_flags &= ~(unsigned)HS_FLAG_SINGLEMATCH;
 	return 0;
 }
 
@@ -1102,7 +1112,7 @@ int scan_sig_ldb_sub_parse(const struct scan_sig_ldb *sig, unsigned k,
 	if (outsz > 0)
 		out[0] = '\0';
 	if (memchr(s, '/', len) != NULL)
-		return sub_pcre(sig, k, s, len, sub, out, outsz, why);
+		return sub_pcre(sig, k, s, len, counted, sub, out, outsz, why);
 	if (len > 0 && (s[0] == '$' || memchr(s, '#', len) != NULL))
 		FAIL(-ENOTSUP, "macro, byte-compare or fuzzy-hash subsignature");
 	mods = memstr(s, len, "::");

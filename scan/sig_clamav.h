@@ -152,8 +152,10 @@ int scan_sig_hash_parse(const char *line, size_t len,
  *       database is built); Trigger is a logical expression over the other
  *       subsignatures that must hold for the regex's matches to count;
  *       flags i s m x A (HS_FLAG_CASELESS, DOTALL, MULTILINE, (?x), ^),
- *       r and e ignored (no effect with offset '*'), E and G -ENOTSUP;
- *       Offset '*' only (else -ENOTSUP).
+ *       g (every match counts: no SINGLEMATCH, as under a count
+ *       modifier), r, e and U ignored (no effect on whether a match
+ *       exists at offset '*'), E -ENOTSUP, others -EINVAL; Offset '*'
+ *       only (else -ENOTSUP); the bypass trigger -ENOTSUP.
  *   Byte-compare, macro ($n$), fuzzy-image and other forms: -ENOTSUP.
  * Counting: a body subsignature used under a count modifier anywhere in
  * the expression is compiled without HS_FLAG_SINGLEMATCH and each match

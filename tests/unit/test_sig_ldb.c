@@ -262,7 +262,15 @@ static const struct {
 	{ "A;Target:0;0&1;4142;*:0/a/b/x", 0, "(?x)(?:a/b)",
 	  HS_FLAG_SINGLEMATCH, SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
 	{ "A;Target:0;0&1;4142;200:0/abc/", -ENOTSUP, "offset", 0, 0, 0, 0 },
-	{ "A;Target:0;0&1;4142;0/abc/G", -ENOTSUP, "flag", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;0/abc/E", -ENOTSUP, "flag E", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;0/abc/U", 0, "(?:abc)", HS_FLAG_SINGLEMATCH,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;0/abc/g", 0, "(?:abc)", 0,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1>1;4142;0/abc/", 0, "(?:abc)", 0,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;7374756c747a676574737265676578/abc/", -ENOTSUP,
+	  "bypass", 0, 0, 0, 0 },
 	{ "A;Target:0;0&1;4142;0/abc/z", -EINVAL, "flag", 0, 0, 0, 0 },
 	{ "A;Target:0;0&1;4142;1/abc/", -EINVAL, "own", 0, 0, 0, 0 },
 	{ "A;Target:0;0&1;4142;2/abc/", -EINVAL, "missing", 0, 0, 0, 0 },
@@ -370,7 +378,8 @@ static const char ldb_text[] =
 	"L.Word;Target:0;0;6b696c6c::f\n"
 	"L.Pcre;Target:0;0&1;7061796c6f6164;0/pay[a-z]+ad\\s+(go|run)/\n"
 	"L.PE;Engine:51-255,Target:1;0;50450000\n"
-	"L.Size;Target:0,FileSize:10-20;0;73697a65\n";
+	"L.Size;Target:0,FileSize:10-20;0;73697a65\n"
+	"L.PcreCnt;Target:0;0&1>1;2323;0/b[0-9]/\n";
 
 static const struct {
 	const char *data;
@@ -402,6 +411,8 @@ static const struct {
 	{ "size 12 byt", SCAN_FT_TEXT, "L.Size" },   /* 11 bytes */
 	{ "size", SCAN_FT_TEXT, "" },                /* 4 bytes */
 	{ "size ..............................", SCAN_FT_TEXT, "" },
+	{ "## b1 b2", SCAN_FT_TEXT, "L.PcreCnt" },   /* regex twice */
+	{ "## b1", SCAN_FT_TEXT, "" },               /* once: not >1 */
 };
 
 static size_t row_len(const char *d)
@@ -428,9 +439,9 @@ static void test_match(void)
 		return;
 	}
 	const struct scan_sigfile_stats *st = scan_rules_file_stats(r, 0);
-	ROW(st->loaded == 12 && st->logical == 12 && st->rejected == 0 &&
+	ROW(st->loaded == 13 && st->logical == 13 && st->rejected == 0 &&
 		    st->libclamav == 0, "ldb-match",
-	    "all 12 loaded (loaded %u logical %u rejected %u libclamav %u) %s",
+	    "all 13 loaded (loaded %u logical %u rejected %u libclamav %u) %s",
 	    st->loaded, st->logical, st->rejected, st->libclamav, diag_log);
 	struct scan_db_scratch *s = scan_db_scratch_create(db);
 	for (size_t i = 0; i < sizeof match_rows / sizeof match_rows[0]; i++) {
