@@ -6,12 +6,16 @@
  *      signatures (plain hex, ??, *, {n-m}, alternations, some with
  *      offsets), a .hsb file of SHA-256/SHA-1 hashes, and a few hundred
  *      content rules and spam keywords injected into a copy of the
- *      configuration (config/sluice.conf by default);
- *   2. generates a corpus of messages in memory: plain text, HTML
+ *      configuration (config/sluice.conf by default); with Debian's
+ *      clamav-testfiles installed, also an .hdb with clam.exe's MD5 (as
+ *      tests/unit/test_scan_clam.c);
+ *   2. generates a mixed corpus of messages in memory: plain text, HTML
  *      newsletters, messages with base64 attachments (PDF-like, zip-like,
  *      random binary); a few carry a signature or a listed hash;
  *   3. measures on the same bytes (median of the runs):
- *      a. scan_message() on every message (the whole pipeline);
+ *      a. scan_message() on every message (the whole pipeline), libclamav
+ *         off; a2. the same with libclamav on the default leaves (first
+ *         A2_MAX messages, a new engine per run: verdict cache cold);
  *      b. scan_db_scan() alone on every decoded leaf, and b2 the same plus
  *         the digests and hash look-ups the pipeline does per leaf
  *         (SHA-256 always, since it is reported; MD5/SHA-1 only when a
@@ -20,16 +24,36 @@
  *         same .ndb/.hsb files, as a raw scan (no parsers, no cache);
  *      d. memory per rule (scan_db_memory, RSS deltas, and libclamav's);
  *      e. engine build time, cold (empty rule cache) and warm (cached);
- *   4. prints a table (or one JSON object with --json) with the targets
+ *         e2. an engine with libclamav, warm;
+ *   4. generates, each from its own seed, and measures three more corpora
+ *      (scan_message(), libclamav off / on the default leaves / on every
+ *      leaf - the configuration's clamav section set accordingly - with a
+ *      new engine per run so that the verdict cache starts cold):
+ *      - attachment-heavy: 2-6 attachments per message of real formats
+ *        (PDF with FlateDecode streams, OLE2 Word documents, docx/xlsx,
+ *        PE32 executables, JPEG, PNG); some carry a signature instance,
+ *        EICAR, a clamav-testfiles sample or an Excel 4.0 macro workbook;
+ *      - archive-heavy: zip, zip in zip (2-3 layers), 7z and tar.gz
+ *        written by libarchive, holding executables, documents, images
+ *        and text; some with EICAR, a signature instance or a testfile
+ *        inside, a few with the package's own containers;
+ *      - campaign: one attachment (a zip with a PE and a PDF) sent in N
+ *        messages to different recipients: libclamav off, cache cold (a
+ *        new engine's first pass), warm (its second pass), and the same
+ *        with one byte changed per message (no cache hit possible), with
+ *        the verdict cache's hit and miss counts (clam_stats);
+ *   5. prints a table (or one JSON object with --json) with the targets
  *      marked met / NOT met. It reports; it does not judge: the exit code
  *      is 0 whether targets are met or not, 1 on errors.
  *
  * Units: 1 MB = 1e6 bytes, 1 GB = 1e9 bytes. "Decoded" bytes are the
- * leaves after transfer decoding (what the scanners look at).
+ * leaves after transfer decoding (what the scanners look at); "scanned"
+ * bytes in the corpora count every leaf including archive members.
  *
  * usage: scan-bench-bin [-n messages] [-r runs] [-R clamav-runs]
- *                       [-s signatures] [-c sluice.conf] [--seed N]
- *                       [--json] [--keep]
+ *                       [-s signatures] [-a messages] [-A messages]
+ *                       [-C messages] [-k runs] [-c sluice.conf]
+ *                       [--seed N] [--json] [--keep]
  */
 #include "conf/conf.h"
 #include "scan/clam.h"
