@@ -284,16 +284,16 @@ static void ent_path(const struct cfb *f, uint32_t i, char *out, size_t cap)
 	}
 }
 
-/* Up to SCAN_OLE2_PEEK bytes of stream entry e into w->peek (2.4: a
- * stream shorter than the cutoff lives in the mini stream). Returns the
- * number of bytes read. */
-static size_t peek_stream(struct cfb *f, const uint8_t *e)
+/* Up to cap (<= SCAN_OLE2_PEEK) bytes of stream entry e into w->peek
+ * (2.4: a stream shorter than the cutoff lives in the mini stream).
+ * Returns the number of bytes read. */
+static size_t peek_stream(struct cfb *f, const uint8_t *e, size_t cap)
 {
 	uint8_t *dst = f->w->peek;
 	uint64_t size = f->version == 4 ? (uint64_t)rd32(e + 120) |
 						  (uint64_t)rd32(e + 124) << 32
 					: rd32(e + 120);
-	size_t want = size < SCAN_OLE2_PEEK ? (size_t)size : SCAN_OLE2_PEEK;
+	size_t want = size < cap ? (size_t)size : cap;
 	uint32_t s = rd32(e + 116);
 	size_t got = 0;
 	if (size >= rd32(f->d + 56)) {
@@ -492,8 +492,9 @@ int scan_ole2_inspect(const uint8_t *d, size_t n, struct scan_ole2_work *w,
 		}
 	}
 	if (workbook != 0)
-		biff_globals(&f, peek_stream(&f, entry(&f, workbook)));
-	if (worddoc != 0 && peek_stream(&f, entry(&f, worddoc)) >= 12 &&
+		biff_globals(&f, peek_stream(&f, entry(&f, workbook),
+					     SCAN_OLE2_PEEK));
+	if (worddoc != 0 && peek_stream(&f, entry(&f, worddoc), 12) >= 12 &&
 	    rd16(w->peek) == 0xa5ec && (rd16(w->peek + 10) & 0x0100)) {
 		out->flags |= SCAN_OLE2_ENCRYPTED;
 		if (out->encryption == NULL)

@@ -8,8 +8,8 @@
  * directory tree from the root entry. It reads no stream content except
  * the first SCAN_OLE2_PEEK bytes of "Workbook"/"Book" (BIFF records up to
  * the end of the workbook globals: BOUNDSHEET sheet types, FILEPASS) and
- * of "WordDocument" (the FIB's fEncrypted bit), through the FAT or the
- * mini stream.
+ * the first 12 of "WordDocument" (the FIB's fEncrypted bit), through the
+ * FAT or the mini stream.
  *
  * What counts as a VBA project (storage and stream names compare ignoring
  * ASCII case, as MS-CFB does):
