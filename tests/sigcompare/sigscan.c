@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/filetype.h"
 #include "scan/hash.h"
 #include "scan/hsdb.h"
+#include "scan/sig_clamav.h"
 
 static void diag(void *ctx, const char *file, unsigned line, const char *msg)
 {
@@ -88,11 +90,17 @@ int main(int argc, char **argv)
 			rc = 2;
 			continue;
 		}
+		/* as the pipeline: hashes (allow-lists) first, then the
+		 * leaf's one pass with its .ldb counts */
 		scan_db_hits_reset(s);
-		if (scan_db_scan(db, s, data, len, SCAN_WHERE_ATTACHMENT, 0) != 0)
-			rc = 2;
 		scan_hash_all(data, len, md5, sha1, sha256);
 		scan_db_hash_match(db, s, md5, sha1, sha256, len, 0);
+		scan_db_leaf_begin(s);
+		if (scan_db_scan(db, s, data, len, SCAN_WHERE_ATTACHMENT, 0) != 0)
+			rc = 2;
+		scan_db_leaf_end(db, s, len,
+				 scan_sig_target_of_ftype(
+					 (int)scan_filetype(data, len)), 0);
 		unsigned n = scan_db_hits(s, &h);
 		for (unsigned k = 0; k < n; k++)
 			names[k] = scan_db_rule(db, h[k].rule)->name;
