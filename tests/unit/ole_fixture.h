@@ -119,12 +119,14 @@ struct ole_ent {
 	int mini;
 };
 
-/* 512-byte sectors: 0 FAT, 1.. directory, streams, mini stream, mini
- * FAT. At most 128 sectors (one FAT sector): aborts beyond. */
-static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
-				 size_t *outn)
+/* Sectors of 1 << shift bytes (9: 512, version 3; 12: 4096, version 4):
+ * 0 FAT, 1.. directory, streams, mini stream, mini FAT. At most one FAT
+ * sector's worth of sectors: aborts beyond. */
+static inline uint8_t *ole_build_ssz(const struct ole_ent *e, unsigned ne,
+				     unsigned shift, size_t *outn)
 {
-	unsigned nd = (ne + 3) / 4, nsec = 1 + nd;
+	const uint32_t ssz = 1u << shift, per = ssz / 4;
+	unsigned nd = (ne + ssz / 128 - 1) / (ssz / 128), nsec = 1 + nd;
 	uint32_t start[64], msize = 0;
 	if (ne > 64)
 		abort();
@@ -137,17 +139,17 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 			msize += (e[i].size + 63) / 64 * 64;
 		} else {
 			start[i] = nsec;
-			nsec += (e[i].size + 511) / 512;
+			nsec += (e[i].size + ssz - 1) / ssz;
 		}
 	}
 	uint32_t mstart = nsec, mfat = 0xfffffffeu;
 	if (msize > 0) {
-		nsec += (msize + 511) / 512;
+		nsec += (msize + ssz - 1) / ssz;
 		mfat = nsec++;
 	}
-	if (nsec > 128 || msize / 64 > 128)
+	if (nsec > per || msize / 64 > per)
 		abort();
-	size_t n = 512 * ((size_t)nsec + 1);
+	size_t n = ssz * ((size_t)nsec + 1);
 	uint8_t *f = calloc(1, n);
 	if (f == NULL)
 		abort();
@@ -155,9 +157,9 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 					 0xa1, 0xb1, 0x1a, 0xe1};
 	memcpy(f, magic, 8);
 	ole_put16(f + 24, 0x003e);
-	ole_put16(f + 26, 0x0003);
+	ole_put16(f + 26, shift == 12 ? 4 : 3);
 	ole_put16(f + 28, 0xfffe);
-	ole_put16(f + 30, 9);
+	ole_put16(f + 30, (uint16_t)shift);
 	ole_put16(f + 32, 6);
 	ole_put32(f + 44, 1);
 	ole_put32(f + 48, 1);
@@ -168,8 +170,8 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 	ole_put32(f + 76, 0);
 	for (int i = 1; i < 109; i++)
 		ole_put32(f + 76 + 4 * i, 0xffffffffu);
-	uint8_t *fat = f + 512;
-	for (int i = 0; i < 128; i++)
+	uint8_t *fat = f + ssz;
+	for (uint32_t i = 0; i < per; i++)
 		ole_put32(fat + 4 * i, 0xffffffffu);
 	ole_put32(fat, 0xfffffffdu);
 	/* a chain of k sectors from s */
@@ -180,12 +182,12 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 	OLE_CHAIN(fat, 1u, nd);
 	for (unsigned i = 0; i < ne; i++)
 		if (e[i].size > 0 && !e[i].mini)
-			OLE_CHAIN(fat, start[i], (e[i].size + 511) / 512);
+			OLE_CHAIN(fat, start[i], (e[i].size + ssz - 1) / ssz);
 	if (msize > 0) {
-		OLE_CHAIN(fat, mstart, (msize + 511) / 512);
+		OLE_CHAIN(fat, mstart, (msize + ssz - 1) / ssz);
 		ole_put32(fat + 4 * mfat, 0xfffffffeu);
-		uint8_t *mf = f + 512 * ((size_t)mfat + 1);
-		for (int i = 0; i < 128; i++)
+		uint8_t *mf = f + ssz * ((size_t)mfat + 1);
+		for (uint32_t i = 0; i < per; i++)
 			ole_put32(mf + 4 * i, 0xffffffffu);
 		for (unsigned i = 0; i < ne; i++)
 			if (e[i].size > 0 && e[i].mini)
@@ -193,8 +195,8 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 					  (e[i].size + 63) / 64);
 	}
 #undef OLE_CHAIN
-	uint8_t *dir = f + 1024;
-	for (unsigned i = 0; i < nd * 4; i++) {
+	uint8_t *dir = f + 2 * (size_t)ssz;
+	for (unsigned i = 0; i < nd * (ssz / 128); i++) {
 		uint8_t *d = dir + 128 * i;
 		if (i >= ne) {
 			ole_put32(d + 68, 0xffffffffu);
@@ -212,14 +214,21 @@ static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
 		ole_put32(d + 72, e[i].right);
 		if (e[i].size > 0 && e[i].data != NULL) {
 			size_t at = e[i].mini
-					    ? 512 * ((size_t)mstart + 1) +
+					    ? ssz * ((size_t)mstart + 1) +
 						      64 * (size_t)start[i]
-					    : 512 * ((size_t)start[i] + 1);
+					    : ssz * ((size_t)start[i] + 1);
 			memcpy(f + at, e[i].data, e[i].size);
 		}
 	}
 	*outn = n;
 	return f;
+}
+
+/* 512-byte sectors (version 3), the usual case. */
+static inline uint8_t *ole_build(const struct ole_ent *e, unsigned ne,
+				 size_t *outn)
+{
+	return ole_build_ssz(e, ne, 9, outn);
 }
 
 #endif

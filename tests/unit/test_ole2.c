@@ -241,6 +241,43 @@ static void test_xlm(void)
 	}
 }
 
+/* Version 4 files (4096-byte sectors): the same trees and a workbook in
+ * the mini stream are read the same way. */
+static void test_4096(void)
+{
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		const struct want *t = &trees[i];
+		size_t n;
+		uint8_t *f = ole_build_ssz(t->e, t->ne, 12, &n);
+		struct scan_ole2_info oi;
+		int rc = scan_ole2_inspect(f, n, W, &oi);
+		CHECK_MSG(rc == 0 && oi.flags == t->flags &&
+			  strcmp(oi.vba_path, t->vba_path) == 0 &&
+			  oi.entries == t->entries,
+			  "%s: rc %d flags %#x path '%s' entries %u (%s)",
+			  t->name, rc, oi.flags, oi.vba_path, oi.entries,
+			  oi.problem ? oi.problem : "");
+		CHECK_EQ_INT(oi.sector_size, 4096);
+		free(f);
+	}
+	uint8_t wb[4096] = {0};
+	size_t len = biff(wb, 0, 1, 0, 0);
+	for (int mini = 0; mini < 2; mini++) {
+		struct ole_ent e[] = {
+			{"Root Entry", 5, N, N, 1, NULL, 0, 0},
+			{"Workbook", 2, N, N, N, wb,
+			 mini ? (uint32_t)len : 4096, mini},
+		};
+		size_t n;
+		uint8_t *f = ole_build_ssz(e, 2, 12, &n);
+		struct scan_ole2_info oi;
+		CHECK_EQ_INT(scan_ole2_inspect(f, n, W, &oi), 0);
+		CHECK_MSG(oi.flags == SCAN_OLE2_XLM, "mini %d: flags %#x (%s)",
+			  mini, oi.flags, oi.problem ? oi.problem : "");
+		free(f);
+	}
+}
+
 /* Word's FIB: wIdent 0xA5EC, fEncrypted is bit 8 of the flags at 0x0A. */
 static void test_word_encrypted(void)
 {
@@ -351,7 +388,8 @@ static void test_loops(void)
 	free(f);
 }
 
-/* Every truncation and 20000 random byte edits of each fixture: never a
+/* Every 7th truncation and 20000 random byte edits of each fixture
+ * (three with 512-byte sectors, one with 4096): never a
  * crash or a read outside the buffer (ASan checks), each call fast. */
 static void test_damage(void)
 {
@@ -366,13 +404,14 @@ static void test_damage(void)
 	};
 	struct {
 		const struct ole_ent *e;
-		unsigned ne;
-	} fx[] = {{ENTS(word97)}, {ENTS(excel)}, {ENTS(xl)}};
+		unsigned ne, shift;
+	} fx[] = {{ENTS(word97), 9}, {ENTS(excel), 9}, {ENTS(xl), 9},
+		  {ENTS(xl), 12}};
 	unsigned calls = 0, partial = 0;
 	uint64_t worst_ns = 0;
 	for (size_t k = 0; k < sizeof(fx) / sizeof(fx[0]); k++) {
 		size_t n;
-		uint8_t *f = ole_build(fx[k].e, fx[k].ne, &n);
+		uint8_t *f = ole_build_ssz(fx[k].e, fx[k].ne, fx[k].shift, &n);
 		struct scan_ole2_info oi;
 		for (size_t cut = 0; cut <= n; cut += 7) {
 			uint8_t *g = malloc(cut ? cut : 1);
@@ -389,7 +428,7 @@ static void test_damage(void)
 				size_t at = rnd() % n;
 				/* bias towards the header, FAT and directory */
 				if (rnd() & 1)
-					at %= 2048;
+					at %= (size_t)4 << fx[k].shift;
 				g[at] = (uint8_t)(rnd() & 1 ? rnd() : 0xff);
 			}
 			struct timespec t0, t1;
@@ -487,6 +526,7 @@ int main(void)
 		return 1;
 	RUN(test_trees);
 	RUN(test_xlm);
+	RUN(test_4096);
 	RUN(test_word_encrypted);
 	RUN(test_rejects);
 	RUN(test_loops);
