@@ -250,8 +250,9 @@ int scan_rules_add(struct scan_rules *r, const struct scan_rule_def *def,
  * .ldb signature whole: "logical signature 'name' (subsignature k) left
  * to libclamav: Hyperscan: reason"). The first
  * non-NULL diag also becomes the builder's (see scan_rules_set_diag).
- * Returns the number of signatures loaded (body + hash), or -errno when
- * the file cannot be read (-ENOMEM on allocation failure). */
+ * Returns the number of entries loaded (body, logical and hash
+ * signatures, allow-list and ignore entries), or -errno when the file
+ * cannot be read (-ENOMEM on allocation failure). */
 int scan_rules_load_sigfile(struct scan_rules *r, const char *path,
 			    scan_diag_fn diag, void *ctx);
 
