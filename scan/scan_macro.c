@@ -43,8 +43,8 @@ static int is_vba_project_bin(const char *path)
 void pipe_ole2(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	       size_t n)
 {
-	if (l->second_view)
-		return;
+	/* A second reading of the part (conflicting encodings) is read
+	 * too: its document may differ; findings stay one per part. */
 	struct scan_ole2_info oi;
 	int rc = scan_ole2_inspect(d, n, c->ole2, &oi);
 	if (rc < 0) {
