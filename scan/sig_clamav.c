@@ -1208,7 +1208,9 @@ int scan_sig_ldb_sub_parse(const struct scan_sig_ldb *sig, unsigned k,
 unsigned scan_sig_target_of_ftype(int ftype)
 {
 	switch ((enum scan_ftype)ftype) {
-	case SCAN_FT_PE: return 1;
+	case SCAN_FT_PE:
+	case SCAN_FT_MSDOS: /* libclamav's MSEXE type: any "MZ" file */
+		return 1;
 	case SCAN_FT_OLE2: return 2;
 	case SCAN_FT_HTML: return 3;
 	case SCAN_FT_PNG: case SCAN_FT_JPEG: case SCAN_FT_GIF:

@@ -249,7 +249,8 @@ int scan_sig_ldb_sub_parse(const struct scan_sig_ldb *sig, unsigned k,
 			   size_t outsz, const char **why);
 
 /* ClamAV target type (0..14) of a true file type (scan/filetype.h enum
- * scan_ftype value): 1 PE, 2 OLE2, 3 HTML, 5 graphics, 6 ELF, 7 text,
+ * scan_ftype value): 1 PE and MS-DOS "MZ" files (libclamav's MSEXE
+ * type), 2 OLE2, 3 HTML, 5 graphics, 6 ELF, 7 text,
  * 9 Mach-O, 10 PDF, 11 Flash, 12 Java class; 0 for everything else. */
 unsigned scan_sig_target_of_ftype(int ftype);
 

@@ -408,6 +408,8 @@ static const struct {
 	{ "payload stop", SCAN_FT_TEXT, "" },        /* regex not met */
 	{ "MZxxPE\0\0", SCAN_FT_PE, "L.PE" },
 	{ "MZxxPE\0\0", SCAN_FT_BINARY, "" },        /* target 1 needs a PE */
+	{ "MZxxPE\0\0", SCAN_FT_MSDOS, "L.PE" },     /* or an MZ file */
+	{ "MZxxPE\0\0", SCAN_FT_ELF, "" },
 	{ "size 12 byt", SCAN_FT_TEXT, "L.Size" },   /* 11 bytes */
 	{ "size", SCAN_FT_TEXT, "" },                /* 4 bytes */
 	{ "size ..............................", SCAN_FT_TEXT, "" },
@@ -660,7 +662,20 @@ static const char diff_ldb[] =
 	"D.Nocase;Target:0;0;6576696c636f6465::i\n"
 	"D.Wide;Target:0;0;6576696c::w\n"
 	"D.Pcre;Target:0;0&1;7472696767;0/trigg[0-9]+x/\n"
-	"D.Size;Engine:51-255,Target:0,FileSize:10-20;0;73697a65\n";
+	"D.Size;Engine:51-255,Target:0,FileSize:10-20;0;73697a65\n"
+	"D.Mz;Engine:51-255,Target:1;0;444f53534947\n";
+
+/* The first 16 bytes of d[0..n) with anything unprintable as '.'. */
+static const char *shown(const char *d, size_t n)
+{
+	static char buf[17];
+	size_t i;
+
+	for (i = 0; i < n && i < 16; i++)
+		buf[i] = d[i] >= 0x20 && d[i] < 0x7f ? d[i] : '.';
+	buf[i] = '\0';
+	return buf;
+}
 
 static void test_differential(void)
 {
@@ -688,6 +703,9 @@ static void test_differential(void)
 		{ "size 11 byt", 11 },
 		{ "size", 4 },
 		{ "nothing at all", 14 },
+		/* target 1: an "MZ" file is one for both, text is not */
+		{ "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0 DOSSIG ........", 32 },
+		{ "mz text with DOSSIG", 19 },
 	};
 	const char *files[] = { "diff.ldb", diff_ldb, NULL };
 	char dir[300], path[512], err[512];
@@ -729,8 +747,9 @@ static void test_differential(void)
 		int same = (ours[0] == '\0') == (theirs[0] == '\0') &&
 			   (ours[0] == '\0' ||
 			    strncmp(theirs, ours, strlen(ours)) == 0);
-		ROW(same, "differential", "'%.16s' (%zu bytes): ours '%s', "
-		    "libclamav '%s'", bufs[i].d, bufs[i].n, ours, theirs);
+		ROW(same, "differential", "'%s' (%zu bytes): ours '%s', "
+		    "libclamav '%s'", shown(bufs[i].d, bufs[i].n), bufs[i].n,
+		    ours, theirs);
 	}
 	clam_ctx_free(cc);
 	scan_db_scratch_free(s);
