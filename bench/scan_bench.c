@@ -1959,9 +1959,11 @@ static void att_copy(struct att *a, const char *ct, const struct member *m)
 
 /* Attachment-heavy: each message has a text part and 2-6 attachments:
  * PDF 24%, JPEG 18%, PE 14%, DOC 12%, DOCX 12%, PNG 12%, XLSX 8%.
- * Planted, per message: 5% a signature instance in a PE attachment, 2%
- * an EICAR attachment, 2% a clamav-testfiles sample (an executable or a
- * document; when the package is installed), 1% a macro workbook. */
+ * Planted, in every 12th, 20th, 20th and 25th message (more than real
+ * mail has, so that a default run of 40 messages has some of each): a
+ * signature instance in a PE attachment, an EICAR attachment, a
+ * clamav-testfiles sample (an executable or a document; when the package
+ * is installed), a macro workbook. */
 static void gen_attach_corpus(struct mcorpus *mc, unsigned n,
 			      const struct ruleset *rs,
 			      const struct testfiles *tf)
@@ -1974,8 +1976,8 @@ static void gen_attach_corpus(struct mcorpus *mc, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		struct att a[10];
 		unsigned na = (unsigned)rnd_in(2, 6), expect = 0;
-		int sig = chance(50), eic = chance(20), macro = chance(10);
-		int tfs = chance(20) && tf->nexe + tf->ndoc > 0;
+		int sig = i % 12 == 3, eic = i % 20 == 7, macro = i % 25 == 17;
+		int tfs = i % 20 == 13 && tf->nexe + tf->ndoc > 0;
 		for (unsigned k = 0; k < na; k++) {
 			enum gft t = sig && k == 0 ? GF_PE : pick_type(w);
 			struct buf d = {0};
@@ -2048,11 +2050,12 @@ static unsigned gen_members(struct mcorpus *mc, struct member *m, unsigned k,
 /* Archive-heavy: each message has a text part, one archive (70%) or two,
  * and in 25% a PDF beside them. Archives: zip 35%, zip in zip (2 or 3
  * layers) 25%, 7z (LZMA2) 20%, tar.gz 20%, with 2-6 members each
- * (gen_members). Planted, per message, in the innermost layer of its
- * first archive: 3% an EICAR member, 4% a signature instance in a PE
- * member, 2% a clamav-testfiles executable; 1% of messages carry one
- * of the package's containers (zip, 7z, cab, arj, tar.gz, chm) as an
- * extra attachment. can_7z 0: 7z archives are written as zip. */
+ * (gen_members). Planted in the innermost layer of the first archive of
+ * every 20th message an EICAR member, of every 16th a signature instance
+ * in a PE member, of every 20th a clamav-testfiles executable; every
+ * 25th message carries one of the package's containers (zip, 7z, cab,
+ * arj, tar.gz, chm) as an extra attachment. can_7z 0: 7z archives are
+ * written as zip. */
 static void gen_archive_corpus(struct mcorpus *mc, unsigned n,
 			       const struct ruleset *rs,
 			       const struct testfiles *tf, int can_7z)
@@ -2068,9 +2071,9 @@ static void gen_archive_corpus(struct mcorpus *mc, unsigned n,
 		struct att a[6];
 		unsigned na = 0, expect = 0;
 		unsigned narc = chance(300) ? 2 : 1;
-		int eic = chance(30), sig = chance(40);
-		int tfe = chance(20) && tf->nexe > 0;
-		int tfa = chance(10) && tf->narc > 0;
+		int eic = i % 20 == 5, sig = i % 16 == 9;
+		int tfe = i % 20 == 15 && tf->nexe > 0;
+		int tfa = i % 25 == 20 && tf->narc > 0;
 		for (unsigned k = 0; k < narc; k++) {
 			unsigned r = (unsigned)(rnd() % 100);
 			enum arc_kind kind = r < 35 ? AK_ZIP : r < 60 ? AK_NESTED
