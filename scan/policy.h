@@ -82,7 +82,8 @@
  *     not scanned).
  *   - macro: triggers on SCAN_F_MACRO findings (an OLE2 document with
  *     a VBA project or XLM macro sheet, an OOXML document with a
- *     vbaProject.bin or macro-enabled content type: scan/scan_macro.c;
+ *     vbaProject.bin or macro-enabled content type, an OpenDocument
+ *     file with Basic/ or Scripts/ members: scan/scan_macro.c;
  *     libclamav's macro heuristic).
  *   - attachment: deceptive_names (default true) also blocks names
  *     scan/fname.h flags as DOUBLE_EXT or BIDI (rules

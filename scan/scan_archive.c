@@ -245,7 +245,7 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			continue;
 		}
 		if (office)
-			pipe_office_member(c, l, m.path, m.data, m.len);
+			pipe_office_member(c, l, ft, m.path, m.data, m.len);
 		rc = pipe_leaf(c, &ml, m.data, m.len);
 		if (rc == 0 && looks_like_message(ml.filename, m.data, m.len))
 			rc = pipe_nested_message(c, &ml, m.data, m.len);

@@ -167,13 +167,15 @@ int pipe_archive(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
  * is a macro finding `macro`, encryption an encrypted finding
  * `encrypted-document`, each once per part; --explain shows what the
  * directory held. pipe_office_member: member m (path mpath, bytes
- * d[0..n)) of zip-based container l: a vbaProject.bin or a macro-enabled
- * [Content_Types].xml is a macro finding on l. Neither fails. */
+ * d[0..n)) of zip-based container l of type ft: a vbaProject.bin or a
+ * macro-enabled [Content_Types].xml, or in an ODF document a member
+ * under Basic/ or Scripts/, is a macro finding on l. Neither fails. */
 void pipe_ole2(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 	       size_t n);
 void pipe_office_member(struct scan_ctx *c, const struct leaf *l,
-			const char *mpath, const uint8_t *d, size_t n);
-/* Does container type ft hold Office members (zip and OOXML family)? */
+			enum scan_ftype ft, const char *mpath,
+			const uint8_t *d, size_t n);
+/* Does container type ft hold Office members (zip, OOXML, ODF)? */
 int pipe_office_container(enum scan_ftype ft);
 
 /* scan_clam.c: build e->clam from the config's `clamav:` section and every

@@ -96,7 +96,7 @@ int pipe_office_container(enum scan_ftype ft)
 {
 	return ft == SCAN_FT_ZIP || ft == SCAN_FT_OOXML ||
 	       ft == SCAN_FT_DOCX || ft == SCAN_FT_XLSX ||
-	       ft == SCAN_FT_PPTX;
+	       ft == SCAN_FT_PPTX || ft == SCAN_FT_ODF;
 }
 
 /* Case-insensitive search for needle in d[0..n). */
@@ -125,9 +125,24 @@ static void quoted_around(const uint8_t *d, size_t n, const uint8_t *p,
 }
 
 void pipe_office_member(struct scan_ctx *c, const struct leaf *l,
-			const char *mpath, const uint8_t *d, size_t n)
+			enum scan_ftype ft, const char *mpath,
+			const uint8_t *d, size_t n)
 {
 	struct scan_finding *f = have(c, SCAN_F_MACRO, l->id, MACRO_FINDING);
+	/* OpenDocument keeps Basic libraries under Basic/ and Python,
+	 * BeanShell and JavaScript macros under Scripts/ (ODF 1.2 part 3,
+	 * 3.16 and the manifest's conventions of OpenOffice/LibreOffice). */
+	if (ft == SCAN_FT_ODF && (strncmp(mpath, "Basic/", 6) == 0 ||
+				  strncmp(mpath, "Scripts/", 8) == 0)) {
+		scan_explain(c->v, "    part %d: ODF macro library member "
+			     "%s\n", l->id, mpath);
+		if (f == NULL)
+			scan_verdict_add(c->v, SCAN_F_MACRO, l->id,
+					 MACRO_FINDING,
+					 "OpenDocument with macros (%s)",
+					 mpath);
+		return;
+	}
 	if (is_vba_project_bin(mpath)) {
 		scan_explain(c->v, "    part %d: OOXML VBA project %s\n", l->id,
 			     mpath);

@@ -4,7 +4,8 @@
  * scan/fname.c via scan_leaf.c and the attachment filter), through
  * scan_message and the policy, with libclamav off so every macro finding
  * is ours: Word/Excel OLE2 documents with VBA or XLM, a docm and an xlsm
- * built with libarchive, a docm inside a zip, encrypted OOXML, a renamed
+ * built with libarchive, a docm inside a zip, OpenDocument Basic and
+ * Scripts members, encrypted OOXML, a renamed
  * executable blocked by true type, dressed-up names (double extensions,
  * padding, RFC 2231-encoded bidi controls), and the OLE2 files of
  * clamav-testfiles when installed.
@@ -417,6 +418,67 @@ static void test_ooxml(void)
 	pipe_close(&p);
 }
 
+/* OpenDocument: a Basic library (or a Scripts/ member) in an odt is a
+ * macro finding on the document; the same members in a plain zip, and an
+ * odt without them, are not. */
+static void test_odf(void)
+{
+	struct pipe p;
+	if (pipe_open(&p, NULL) < 0) {
+		CHECK(0);
+		return;
+	}
+	static const char mt[] = "application/vnd.oasis.opendocument.text";
+	static const char content[] = "<office:document-content/>";
+	static const char module[] =
+		"<script:module script:name=\"Module1\">Sub AutoOpen\n"
+		"Shell \"calc\"\nEnd Sub</script:module>";
+	struct {
+		const char *what;
+		struct ent e[3];
+		int macro;
+	} rows[] = {
+		{"odt with Basic",
+		 {{"mimetype", mt, sizeof(mt) - 1},
+		  {"content.xml", content, sizeof(content) - 1},
+		  {"Basic/Standard/Module1.xml", module, sizeof(module) - 1}},
+		 1},
+		{"odt with Scripts",
+		 {{"mimetype", mt, sizeof(mt) - 1},
+		  {"content.xml", content, sizeof(content) - 1},
+		  {"Scripts/python/run.py", module, sizeof(module) - 1}},
+		 1},
+		{"odt without macros",
+		 {{"mimetype", mt, sizeof(mt) - 1},
+		  {"content.xml", content, sizeof(content) - 1},
+		  {"styles.xml", content, sizeof(content) - 1}},
+		 0},
+		{"plain zip with a Basic/ folder",
+		 {{"notes.txt", content, sizeof(content) - 1},
+		  {"content.xml", content, sizeof(content) - 1},
+		  {"Basic/Standard/Module1.xml", module, sizeof(module) - 1}},
+		 0},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct out z;
+		zip_of(&z, rows[i].e, 3);
+		CHECK_EQ_INT(scan_att(&p, "filename=\"minutes.odt\"", z.p, z.n),
+			     0);
+		out_free(&z);
+		const struct scan_finding *m = find(SCAN_F_MACRO, "macro");
+		CHECK_MSG((m != NULL) == rows[i].macro,
+			  "%s: macro finding %s", rows[i].what,
+			  m ? m->detail : "none");
+		if (rows[i].macro) {
+			CHECK(m != NULL && m->part == 2 &&
+			      strstr(m->detail, "OpenDocument with macros ("));
+			CHECK_EQ_INT(count(SCAN_F_MACRO, NULL), 1);
+			CHECK_EQ_INT(v.disposition, SCAN_QUARANTINE);
+		}
+	}
+	pipe_close(&p);
+}
+
 /* Encrypted OOXML (an OLE2 with EncryptedPackage): encrypted-document,
  * quarantined in area encrypted. */
 static void test_encrypted(void)
@@ -627,6 +689,7 @@ int main(void)
 {
 	RUN(test_ole2_docs);
 	RUN(test_ooxml);
+	RUN(test_odf);
 	RUN(test_encrypted);
 	RUN(test_policy_action);
 	RUN(test_renamed_exe);
