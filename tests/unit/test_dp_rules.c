@@ -2,7 +2,8 @@
  * tests/unit/test_dp_rules.c - rule generations and the SIGHUP reloader
  * (dataplane/dp_rules.h) without the EAL: two reader threads scan with
  * the current generation as QSBR readers while the reloader swaps it;
- * a broken file keeps the running generation. Under ASan a reader
+ * a broken file keeps the running generation; the per-file signature
+ * report reaches the build's diag. Under ASan a reader
  * touching a freed generation fails the run.
  */
 #include "dataplane/dp_rules.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +85,52 @@ static void test_build(void)
 	CHECK_MSG(strstr(err, want) != NULL && strstr(err, "nowhere"),
 		  "error '%s' does not name %s", err, want);
 	dp_rules_free(NULL);
+}
+
+/* The per-file signature report reaches the build's diag (sluiced's log
+ * at load and reload). */
+static char diag_buf[2048];
+
+static void diag_keep(void *ctx, const char *file, unsigned line,
+		      const char *msg)
+{
+	size_t n = strlen(diag_buf);
+	(void)ctx;
+	snprintf(diag_buf + n, sizeof diag_buf - n, "%s:%u: %s\n", file, line,
+		 msg);
+}
+
+static void test_sig_report(void)
+{
+	char sigs[128], extra[512], err[512];
+	struct conf_doc *doc = NULL;
+	struct dp_rules *g = NULL;
+
+	snprintf(sigs, sizeof sigs, "%s/sigs", dir);
+	CHECK(mkdir(sigs, 0700) == 0);
+	char f[192];
+	snprintf(f, sizeof f, "%s/x.ldb", sigs);
+	FILE *fp = fopen(f, "w");
+	CHECK(fp != NULL);
+	fputs("X.And;Target:0;0&1;6d616c77;77617265\n"
+	      "X.Html;Target:3;0;41424344\n", fp);
+	fclose(fp);
+	snprintf(extra, sizeof extra, "signatures: [%s]\n"
+		 "clamav:\n  enabled: false\n", sigs);
+	write_conf(extra);
+	diag_buf[0] = '\0';
+	int rc = conf_load(path, &doc, err, sizeof err);
+	if (rc == 0)
+		rc = dp_rules_build(doc, 1, 1, diag_keep, NULL, &g, err,
+				    sizeof err);
+	conf_free(doc);
+	CHECK_MSG(rc == 0, "%s", err);
+	CHECK_MSG(strstr(diag_buf, "x.ldb: 1 to Hyperscan (1 logical); 1 left "
+			 "to libclamav; reasons: 1x libclamav: target type") !=
+			  NULL, "%s", diag_buf);
+	dp_rules_free(g);
+	unlink(f);
+	rmdir(sigs);
 }
 
 /* ---- readers ---- */
@@ -197,6 +245,7 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof path, "%s/sluice.conf", dir);
 	RUN(test_build);
+	RUN(test_sig_report);
 	RUN(test_reload);
 	char cmd[160];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
