@@ -1046,9 +1046,14 @@ static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
 	if (last == slash + 1)
 		FAIL(-EINVAL, "empty PCRE");
 	colon = memchr(pre, ':', (size_t)(slash - pre));
+	struct scan_sig_ndb off = { 0 };
+	off.off_kind = SCAN_SIG_OFF_ANY;
 	if (colon != NULL) {
-		if (!(colon - pre == 1 && pre[0] == '*'))
-			FAIL(-ENOTSUP, "PCRE offset other than '*'");
+		rc = parse_offset(pre, (size_t)(colon - pre), &off, why);
+		if (rc != 0)
+			return rc;
+		if (off.off_kind == SCAN_SIG_OFF_EOF)
+			FAIL(-ENOTSUP, "PCRE offset EOF-n not supported");
 		pre = colon + 1;
 	}
 	sub->pcre = 1;
@@ -1073,15 +1078,35 @@ static int sub_pcre(const struct scan_sig_ldb *sig, unsigned k,
 		case 'x': eputs(&b, "(?x)"); break;
 		case 'A': anchored = 1; break;
 		case 'g': counted = 1; break; /* every match counts */
-		case 'r': case 'e': case 'U': break; /* no effect on whether
-							and how often it
-							matches at '*' */
+		case 'e':
+			if (off.off_kind != SCAN_SIG_OFF_ANY)
+				FAIL(-ENOTSUP, "PCRE flag e (encompass) with "
+					       "an offset not supported");
+			break;
+		case 'r': case 'U': break; /* no effect on whether and how
+					      often it matches */
 		case 'E':
 			FAIL(-ENOTSUP, "PCRE flag E (dollar end-only) not "
 				       "supported");
 		default:
 			FAIL(-EINVAL, "unknown PCRE flag");
 		}
+	}
+	/* offset n[,m]: the match starts in [n, n+m], as libclamav */
+	if (off.off_kind == SCAN_SIG_OFF_ABS) {
+		if (anchored && off.shift > 0)
+			FAIL(-ENOTSUP, "PCRE flag A with an offset shift");
+		eputs(&b, "^");
+		if (off.off + off.shift > 0) {
+			eputs(&b, "[\\x00-\\xff]{");
+			enum64(&b, off.off);
+			if (off.shift > 0) {
+				eputs(&b, ",");
+				enum64(&b, off.off + off.shift);
+			}
+			eputs(&b, "}");
+		}
+		anchored = 0;
 	}
 	eputs(&b, anchored ? "^(?:" : "(?:");
 	eput(&b, slash + 1, (size_t)(last - slash - 1));

@@ -153,9 +153,12 @@ int scan_sig_hash_parse(const char *line, size_t len,
  *       subsignatures that must hold for the regex's matches to count;
  *       flags i s m x A (HS_FLAG_CASELESS, DOTALL, MULTILINE, (?x), ^),
  *       g (every match counts: no SINGLEMATCH, as under a count
- *       modifier), r, e and U ignored (no effect on whether a match
- *       exists at offset '*'), E -ENOTSUP, others -EINVAL; Offset '*'
- *       only (else -ENOTSUP); the bypass trigger -ENOTSUP.
+ *       modifier), r and U ignored (no effect on whether a match
+ *       exists), e ignored at offset '*' and -ENOTSUP with another, E
+ *       -ENOTSUP, others -EINVAL. Offset '*', or n[,m]: the match
+ *       starts in [n, n+m], as libclamav ("^[\x00-\xff]{n,n+m}(?:re)";
+ *       A with a shift -ENOTSUP); EP, section, EOF-n offsets -ENOTSUP.
+ *       The bypass trigger -ENOTSUP.
  *   Byte-compare, macro ($n$), fuzzy-image and other forms: -ENOTSUP.
  * Counting: a body subsignature used under a count modifier anywhere in
  * the expression is compiled without HS_FLAG_SINGLEMATCH and each match

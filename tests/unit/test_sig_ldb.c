@@ -261,7 +261,23 @@ static const struct {
 		  HS_FLAG_MULTILINE, SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
 	{ "A;Target:0;0&1;4142;*:0/a/b/x", 0, "(?x)(?:a/b)",
 	  HS_FLAG_SINGLEMATCH, SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
-	{ "A;Target:0;0&1;4142;200:0/abc/", -ENOTSUP, "offset", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;200:0/abc/", 0, "^[\\x00-\\xff]{200}(?:abc)",
+	  HS_FLAG_SINGLEMATCH, SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;10,5:0/abc/", 0,
+	  "^[\\x00-\\xff]{10,15}(?:abc)", HS_FLAG_SINGLEMATCH,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;10:0/abc/A", 0, "^[\\x00-\\xff]{10}(?:abc)",
+	  HS_FLAG_SINGLEMATCH, SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;10,5:0/abc/A", -ENOTSUP, "shift", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;0:0/abc/", 0, "^(?:abc)", HS_FLAG_SINGLEMATCH,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;0:0/abc/A", 0, "^(?:abc)", HS_FLAG_SINGLEMATCH,
+	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
+	{ "A;Target:0;0&1;4142;EOF-5:0/abc/", -ENOTSUP, "EOF", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;EP+0:0/abc/", -ENOTSUP, "entry-point", 0, 0, 0,
+	  0 },
+	{ "A;Target:0;0&1;4142;10:0/abc/e", -ENOTSUP, "encompass", 0, 0, 0, 0 },
+	{ "A;Target:0;0&1;4142;x:0/abc/", -EINVAL, "bad offset", 0, 0, 0, 0 },
 	{ "A;Target:0;0&1;4142;0/abc/E", -ENOTSUP, "flag E", 0, 0, 0, 0 },
 	{ "A;Target:0;0&1;4142;0/abc/U", 0, "(?:abc)", HS_FLAG_SINGLEMATCH,
 	  SCAN_SIG_CHECK_NONE, 0, SCAN_SIG_UNBOUNDED },
@@ -663,7 +679,10 @@ static const char diff_ldb[] =
 	"D.Wide;Target:0;0;6576696c::w\n"
 	"D.Pcre;Target:0;0&1;7472696767;0/trigg[0-9]+x/\n"
 	"D.Size;Engine:51-255,Target:0,FileSize:10-20;0;73697a65\n"
-	"D.Mz;Engine:51-255,Target:1;0;444f53534947\n";
+	"D.Mz;Engine:51-255,Target:1;0;444f53534947\n"
+	"D.PcreOff;Target:0;0&1;74726967;10:0/OFFRE[0-9]/\n"
+	"D.PcreOffA;Target:0;0&1;74726967;12:0/ANCRE[0-9]/A\n"
+	"D.PcreWin;Target:0;0&1;74726967;10,4:0/WINRE[0-9]/\n";
 
 /* The first 16 bytes of d[0..n) with anything unprintable as '.'. */
 static const char *shown(const char *d, size_t n)
@@ -706,6 +725,20 @@ static void test_differential(void)
 		/* target 1: an "MZ" file is one for both, text is not */
 		{ "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0 DOSSIG ........", 32 },
 		{ "mz text with DOSSIG", 19 },
+		/* PCRE at offset 10: the regex runs from byte 10 on */
+		{ "trig.....OFFRE1", 15 },
+		{ "trig......OFFRE1", 16 },
+		{ "trig................OFFRE1", 26 },
+		{ "OFFRE1....trig", 14 },
+		/* anchored at offset 12 */
+		{ "trig........ANCRE1", 18 },
+		{ "trig.........ANCRE1", 19 },
+		{ "trig.......ANCRE1", 17 },
+		/* start in [10, 14] */
+		{ "trig......WINRE1", 16 },
+		{ "trig..........WINRE1", 20 },
+		{ "trig...........WINRE1", 21 },
+		{ "trig.....WINRE1", 15 },
 	};
 	const char *files[] = { "diff.ldb", diff_ldb, NULL };
 	char dir[300], path[512], err[512];
