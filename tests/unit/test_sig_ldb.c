@@ -244,8 +244,8 @@ static const struct {
 	{ "A;Target:0;0;4142::iwa", 0, "(?:\\x41\\x42|\\x41\\x00\\x42\\x00)",
 	  DS | HS_FLAG_CASELESS, SCAN_SIG_CHECK_NONE, 2, 4 },
 	{ "A;Target:0;0;4142::f", 0,
-	  "(?:^|[^A-Za-z0-9])(?:\\x41\\x42)(?:[^A-Za-z0-9]|$)", DS,
-	  SCAN_SIG_CHECK_NONE, 2, 4 },
+	  "[^A-Za-z0-9](?:\\x41\\x42)[^A-Za-z0-9]", DS,
+	  SCAN_SIG_CHECK_NONE, 4, 4 },
 	{ "A;Target:0;0;0:4142::f", -ENOTSUP, "::f", 0, 0, 0, 0 },
 	{ "A;Target:0;0;41*42::w", -ENOTSUP, "wide", 0, 0, 0, 0 },
 	{ "A;Target:0;0;41??42::w", -ENOTSUP, "wide", 0, 0, 0, 0 },
@@ -682,7 +682,11 @@ static const char diff_ldb[] =
 	"D.Mz;Engine:51-255,Target:1;0;444f53534947\n"
 	"D.PcreOff;Target:0;0&1;74726967;10:0/OFFRE[0-9]/\n"
 	"D.PcreOffA;Target:0;0&1;74726967;12:0/ANCRE[0-9]/A\n"
-	"D.PcreWin;Target:0;0&1;74726967;10,4:0/WINRE[0-9]/\n";
+	"D.PcreWin;Target:0;0&1;74726967;10,4:0/WINRE[0-9]/\n"
+	"D.Word;Target:0;0;6b696c6c::f\n"
+	"D.WideA;Target:0;0;6d616c6963::wa\n"
+	"D.VarOff;Target:0;0;4,4:564152*7d7d::i\n"
+	"D.Gap;Target:0;0&1;474150{-3}4150;EOF-7,2:454e44{1-2}5a5a\n";
 
 /* The first 16 bytes of d[0..n) with anything unprintable as '.'. */
 static const char *shown(const char *d, size_t n)
@@ -739,6 +743,22 @@ static void test_differential(void)
 		{ "trig..........WINRE1", 20 },
 		{ "trig...........WINRE1", 21 },
 		{ "trig.....WINRE1", 15 },
+		/* ::f, ::wa, a variable body at 4,4 with ::i, gaps */
+		{ "to kill, or", 11 },
+		{ "skills", 6 },
+		{ "kill", 4 },
+		{ "kill9", 5 },
+		{ ".kill", 5 },
+		{ "kill.", 5 },
+		{ "a malice", 8 },
+		{ "m\0a\0l\0i\0c\0e\0", 12 },
+		{ "m\0a\0l\0i\0c\0", 10 },
+		{ "....var{xx}}", 12 },
+		{ "........VAR{}}", 14 },
+		{ ".........var{x}}", 16 },
+		{ "GAP..AP...END.ZZ.", 17 },
+		{ "GAP..AP.END.ZZ...", 17 },
+		{ "GAP....AP.END.ZZ.", 17 },
 	};
 	const char *files[] = { "diff.ldb", diff_ldb, NULL };
 	char dir[300], path[512], err[512];
