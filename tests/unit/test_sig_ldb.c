@@ -686,7 +686,8 @@ static const char diff_ldb[] =
 	"D.Word;Target:0;0;6b696c6c::f\n"
 	"D.WideA;Target:0;0;6d616c6963::wa\n"
 	"D.VarOff;Target:0;0;4,4:564152*7d7d::i\n"
-	"D.Gap;Target:0;0&1;474150{-3}4150;EOF-7,2:454e44{1-2}5a5a\n";
+	"D.Gap;Target:0;0&1;474150{-3}4150;EOF-7,2:454e44{1-2}5a5a\n"
+	"D.VarCnt;Target:0;0>1;5858*5959\n";
 
 /* The first 16 bytes of d[0..n) with anything unprintable as '.'. */
 static const char *shown(const char *d, size_t n)
@@ -759,6 +760,10 @@ static void test_differential(void)
 		{ "GAP..AP...END.ZZ.", 17 },
 		{ "GAP..AP.END.ZZ...", 17 },
 		{ "GAP....AP.END.ZZ.", 17 },
+		/* counts of a variable-length body */
+		{ "XX..YY..YY", 10 },
+		{ "XX.YY.XX.YY", 11 },
+		{ "XX..YY", 6 },
 	};
 	const char *files[] = { "diff.ldb", diff_ldb, NULL };
 	char dir[300], path[512], err[512];
