@@ -70,6 +70,7 @@ static void tcp_json(FILE *f, const struct tcp_stack_stats *s)
 	T(zero_window_probes); T(window_updates); T(keepalive_probes);
 	T(timeouts); T(time_wait_reused); T(time_wait_evicted);
 	T(pmtu_updates); T(snd_pool_empty); T(delayed_acks); T(quick_acks); T(pushed_acks);
+	T(dup_data); T(dsacks);
 #undef T
 	fputs("}", f);
 }

@@ -148,6 +148,8 @@ struct tcp_stack_stats {
 	uint64_t snd_pool_empty;       /* tcp_send() short of chunks */
 	uint64_t delayed_acks, quick_acks;
 	uint64_t pushed_acks;        /* ACKed when a read drained a short segment */
+	uint64_t dup_data;             /* segments with data we had already */
+	uint64_t dsacks;               /* ... reported in a D-SACK block */
 	uint64_t alloc_fail;           /* ops->alloc empty: a segment not sent */
 	uint64_t tx_errors;            /* net_ip_output() refused a segment */
 };

@@ -340,9 +340,12 @@ static void drop_tail(struct tcp_oooq *q, const struct tcp_buf_ops *po)
 }
 
 int tcp_oooq_insert(struct tcp_oooq *q, const struct tcp_buf_ops *po,
-		    struct net_pkt *p, uint32_t rcv_nxt, uint32_t wnd_end)
+		    struct net_pkt *p, uint32_t rcv_nxt, uint32_t wnd_end,
+		    struct tcp_sack_block *dup)
 {
 	uint32_t seq = p->seq, end = pkt_end(p);
+	if (dup != NULL)
+		dup->left = dup->right = seq;
 
 	/* Cut to the window [rcv_nxt, wnd_end). */
 	if (p->len == 0 || tcp_seq_le(end, rcv_nxt))
@@ -361,10 +364,15 @@ int tcp_oooq_insert(struct tcp_oooq *q, const struct tcp_buf_ops *po,
 		prev = cur;
 		cur = cur->next;
 	}
+	uint32_t first = seq;
 	while (cur != NULL && tcp_seq_le(cur->seq, seq)) {
 		seq = pkt_end(cur);
 		prev = cur;
 		cur = cur->next;
+	}
+	if (dup != NULL && seq != first) {
+		dup->left = first;
+		dup->right = tcp_seq_lt(seq, end) ? seq : end;
 	}
 	if (tcp_seq_ge(seq, end))
 		goto drop;

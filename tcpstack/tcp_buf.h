@@ -155,10 +155,14 @@ void tcp_oooq_init(struct tcp_oooq *q, uint32_t max);
  * Insert p (takes it) carrying payload for [p->seq, p->seq + p->len);
  * rcv_nxt and wnd_end bound what is kept: bytes before rcv_nxt or from
  * wnd_end on are cut. Returns 1 queued, 0 dropped (duplicate, outside,
- * or the queue full); either way p is consumed.
+ * or the queue full); either way p is consumed. dup (may be NULL) gets
+ * the leading part of p's window-clipped range that was queued already
+ * (data the peer sent twice, for a D-SACK block, RFC 2883); left ==
+ * right when there is none.
  */
 int tcp_oooq_insert(struct tcp_oooq *q, const struct tcp_buf_ops *po,
-		    struct net_pkt *p, uint32_t rcv_nxt, uint32_t wnd_end);
+		    struct net_pkt *p, uint32_t rcv_nxt, uint32_t wnd_end,
+		    struct tcp_sack_block *dup);
 
 /*
  * Move every packet that now starts at or before rcv_nxt onto rq (trimmed

@@ -338,15 +338,25 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_hdr_info *th,
 		return false;
 	}
 	uint32_t win = (uint32_t)th->window << c->snd_wscale;
-	bool dup = false;
-	if (tcp_seq_gt(ack, c->snd_una))
+	bool dup = false, advanced = tcp_seq_gt(ack, c->snd_una);
+	if (advanced)
 		new_ack(c, ack, o);
 	else if (ack == c->snd_una && plen == 0 &&
 		 !(th->flags & (TCP_FIN | TCP_SYN)) && win == c->snd_wnd &&
 		 c->snd_max != c->snd_una && c->snd_wnd > 0)
 		dup = true;
-	if (tcp_seq_lt(c->snd_wl1, th->seq) ||
-	    (c->snd_wl1 == th->seq && tcp_seq_le(c->snd_wl2, ack))) {
+	/* The window is relative to this segment's ACK: take it when the
+	 * ACK is not older than the last one taken (else snd_una + snd_wnd
+	 * would lie beyond the edge the peer offered), and the segment is
+	 * not older than that one's (RFC 9293 3.10.7.4) or its ACK moves
+	 * snd_una (as Linux: a retransmission from the peer carries a
+	 * lower SEQ than its ACKs did but the newest ACK and window; left
+	 * out, our snd_una moved on while snd_wnd stayed relative to an
+	 * older ACK, we sent past the peer's right edge and, once its
+	 * window was zero, it dropped every ACK of ours for lying outside
+	 * it: a deadlock, found by test_tcp_pair). */
+	if (tcp_seq_le(c->snd_wl2, ack) &&
+	    (advanced || tcp_seq_le(c->snd_wl1, th->seq))) {
 		if (c->snd_wnd == 0 && win > 0) {
 			c->retries = 0;
 			if (c->tmode == TCP_TM_PERSIST) {
@@ -375,6 +385,25 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_hdr_info *th,
 
 /* ---- data and FIN ---- */
 
+/*
+ * Data the peer sent twice (a retransmission of what had arrived, often
+ * one that reordering made look lost): reported in the first SACK block
+ * of the next ACK (D-SACK, RFC 2883), which lets the sender see that its
+ * retransmission was spurious, undo its congestion response and raise
+ * its reordering threshold (Linux: tcp_check_dsack, RACK's reo_wnd).
+ */
+static void note_dup(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	struct tcp_stack *s = c->s;
+	s->st.dup_data++;
+	c->flags |= TCP_CF_ACK_NOW;
+	if (!(c->flags & TCP_CF_SACK) || !tcp_seq_lt(left, right))
+		return;
+	c->dsack.left = left;
+	c->dsack.right = right;
+	c->flags |= TCP_CF_DSACK;
+}
+
 static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 				  uint32_t seq, uint32_t plen, bool fin)
 {
@@ -382,6 +411,8 @@ static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 	if (tcp_seq_lt(seq, c->rcv_nxt)) {
 		uint32_t cut = c->rcv_nxt - seq;
 		c->flags |= TCP_CF_ACK_NOW;  /* a duplicate: ACK at once */
+		if (plen > 0)
+			note_dup(c, seq, cut < plen ? c->rcv_nxt : seq + plen);
 		if (cut > plen) {
 			return p;  /* all old (a FIN before rcv_nxt too) */
 		}
@@ -403,10 +434,14 @@ static struct net_pkt *data_input(struct tcp_conn *c, struct net_pkt *p,
 		/* out of order: queue it, ACK at once with SACK blocks; a FIN
 		 * beyond a hole is dropped (it comes again) */
 		p->seq = seq;
-		if (tcp_oooq_insert(&c->oq, &s->bo, p, c->rcv_nxt, wend))
+		struct tcp_sack_block dup;
+		if (tcp_oooq_insert(&c->oq, &s->bo, p, c->rcv_nxt, wend,
+				    &dup))
 			s->st.ooo_queued++;
 		else
 			s->st.ooo_dropped++;
+		if (dup.left != dup.right)
+			note_dup(c, dup.left, dup.right);
 		c->flags |= TCP_CF_ACK_NOW;
 		return NULL;
 	}
@@ -545,13 +580,24 @@ static struct net_pkt *sync_input(struct tcp_conn *c, struct net_pkt *p,
 	if (!ok) {
 		if (f & TCP_RST)
 			return p;
-		if (wnd == 0 && seq == c->rcv_nxt && (f & TCP_ACK) &&
+		if (seq == c->rcv_nxt + wnd && (f & TCP_ACK) &&
 		    !(f & TCP_SYN)) {
-			/* zero window: keep the ACK and window, not the data */
+			/* At the right edge (with a zero window: rcv_nxt),
+			 * where a peer that filled our window numbers its
+			 * ACKs and probes: keep the ACK and window, not the
+			 * data (RFC 9293 3.10.7.4: "special allowance should
+			 * be made to accept valid ACKs"; Linux accepts SEQ
+			 * up to the edge too). Dropping these ACKs left a
+			 * peer that had filled the window unheard for good
+			 * (found by test_tcp_pair). */
+			if (slen > 0)
+				c->flags |= TCP_CF_ACK_NOW;
 			plen = 0;
 			f &= (uint8_t)~TCP_FIN;
-			c->flags |= TCP_CF_ACK_NOW;
 		} else {
+			if (plen > 0 && !(f & TCP_SYN) &&
+			    tcp_seq_le(seq + plen, c->rcv_nxt))
+				note_dup(c, seq, seq + plen);  /* all old */
 			tcp_send_ack(c);
 			return p;
 		}

@@ -53,6 +53,7 @@ enum {
 	TCP_CF_ACTIVE = 1u << 14,   /* tcp_connect(); else from a listener */
 	TCP_CF_HALF = 1u << 15,     /* counted in its listener's half_open */
 	TCP_CF_FORCE = 1u << 16,    /* override SWS avoidance once */
+	TCP_CF_DSACK = 1u << 17,    /* report c->dsack in the next ACK */
 	TCP_CF_LINGER = 1u << 18,   /* closed or TIME_WAIT, the app still
 	                             * has data or the FIN to read */
 	TCP_CF_LINGER_TW = 1u << 19,  /* ... then a TIME_WAIT record */
@@ -110,6 +111,7 @@ struct tcp_conn {
 	struct tcp_oooq oq;
 	struct net_ratelimit chal_rl;
 	struct tcp_sack_block sacked[TCP_SACK_SB];  /* scoreboard */
+	struct tcp_sack_block dsack;  /* duplicate data to report (RFC 2883) */
 };
 
 /* A connection in TIME_WAIT, in a ring ordered by expiry. */

@@ -113,7 +113,8 @@ int tcp_xmit_raw(struct tcp_stack *s, uint32_t laddr, uint16_t lport,
 }
 
 /* Options of a segment of c: TS when negotiated, SACK blocks when
- * negotiated and out-of-order data is queued. Returns the option bytes
+ * negotiated and out-of-order data is queued or duplicate data is to be
+ * reported (the D-SACK block first, then the queue's blocks). Returns the option bytes
  * beyond the timestamp (taken from the payload room). */
 static uint32_t conn_opts(struct tcp_conn *c, struct tcp_opts *o)
 {
@@ -123,9 +124,14 @@ static uint32_t conn_opts(struct tcp_conn *c, struct tcp_opts *o)
 		o->ts_val = tcp_now_ms(c->s);
 		o->ts_ecr = c->ts_recent;
 	}
-	if ((c->flags & TCP_CF_SACK) && c->oq.pkts > 0) {
+	if ((c->flags & TCP_CF_SACK) &&
+	    (c->oq.pkts > 0 || (c->flags & TCP_CF_DSACK))) {
 		unsigned room = (c->flags & TCP_CF_TS) ? 3 : 4;
-		unsigned n = tcp_oooq_blocks(&c->oq, o->sack, room);
+		unsigned n = 0;
+		if (c->flags & TCP_CF_DSACK)  /* first (RFC 2883 4) */
+			o->sack[n++] = c->dsack;
+		if (c->oq.pkts > 0)
+			n += tcp_oooq_blocks(&c->oq, o->sack + n, room - n);
 		if (n > 0) {
 			o->present |= TCP_OPTF_SACK;
 			o->sack_n = (uint8_t)n;
@@ -156,8 +162,20 @@ static int conn_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len,
 			tmr_cancel(&c->s->wheel, &c->delack);
 	}
 	g.win = tcp_rcv_window(c);
-	return tcp_xmit_raw(c->s, c->laddr, c->lport, c->raddr, c->rport, &g,
-			    &c->sb);
+	int rc = tcp_xmit_raw(c->s, c->laddr, c->lport, c->raddr, c->rport,
+			      &g, &c->sb);
+	if ((c->flags & TCP_CF_DSACK) && (o->present & TCP_OPTF_SACK) &&
+	    o->sack[0].left == c->dsack.left &&
+	    o->sack[0].right == c->dsack.right) {
+		/* reported once; later segments built from o go without */
+		c->flags &= ~TCP_CF_DSACK;
+		c->s->st.dsacks++;
+		o->sack_n--;
+		memmove(&o->sack[0], &o->sack[1], o->sack_n * sizeof o->sack[0]);
+		if (o->sack_n == 0)
+			o->present &= ~TCP_OPTF_SACK;
+	}
+	return rc;
 }
 
 /*

@@ -598,6 +598,192 @@ static void test_data_ooo_sack(void)
 	h_done();
 }
 
+/* One 100-byte segment of pat at base + off, answered by exactly one
+ * ACK, which is returned. */
+static struct cseg seg100(uint32_t base, uint32_t off, uint32_t len)
+{
+	struct pseg s = {.sport = PPORT, .dport = LPORT, .seq = base + off,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 65535,
+			 .o = o_ts(), .data = pat + off, .len = len};
+	h_send(&s);
+	return h_one();
+}
+
+/* Data that arrives twice is reported once, in the first SACK block of
+ * the ACK it causes (D-SACK, RFC 2883): a whole duplicate out-of-order
+ * segment, a whole and a partial duplicate below rcv_nxt. Without SACK
+ * the duplicate is ACKed at once and counted, nothing more. */
+static void test_dsack(void)
+{
+	h_start();
+	establish();
+	uint32_t base = pseq;
+	struct cseg a = seg100(base, 100, 100);  /* out of order */
+	CHECK_EQ_INT(a.o.sack_n, 1);
+	a = seg100(base, 100, 100);  /* the same again */
+	CHECK_EQ_INT(a.th.ack, base);
+	CHECK_EQ_INT(a.o.sack_n, 2);
+	CHECK_EQ_INT(a.o.sack[0].left, base + 100);   /* D-SACK */
+	CHECK_EQ_INT(a.o.sack[0].right, base + 200);
+	CHECK_EQ_INT(a.o.sack[1].left, base + 100);   /* the queued block */
+	CHECK_EQ_INT(a.o.sack[1].right, base + 200);
+	CHECK_EQ_INT(stats().dsacks, 1);
+	CHECK_EQ_INT(stats().dup_data, 1);
+	a = seg100(base, 0, 100);  /* fills the hole: reported only once */
+	CHECK_EQ_INT(a.th.ack, base + 200);
+	CHECK(!(a.o.present & TCP_OPTF_SACK));
+	a = seg100(base, 0, 100);  /* wholly below rcv_nxt */
+	CHECK_EQ_INT(a.th.ack, base + 200);
+	CHECK_EQ_INT(a.o.sack_n, 1);
+	CHECK_EQ_INT(a.o.sack[0].left, base);
+	CHECK_EQ_INT(a.o.sack[0].right, base + 100);
+	a = seg100(base, 150, 100);  /* 150..200 again, 200..250 new */
+	CHECK_EQ_INT(a.th.ack, base + 250);
+	CHECK_EQ_INT(a.o.sack_n, 1);
+	CHECK_EQ_INT(a.o.sack[0].left, base + 150);
+	CHECK_EQ_INT(a.o.sack[0].right, base + 200);
+	CHECK_EQ_INT(stats().dsacks, 3);
+	CHECK_EQ_INT(A.nrx, 250);
+	CHECK_EQ_MEM(A.rx, 250, pat, 250);
+	/* a duplicate inside a queued range, with the hole still open */
+	a = seg100(base, 300, 100);
+	a = seg100(base, 320, 40);
+	CHECK_EQ_INT(a.o.sack_n, 2);
+	CHECK_EQ_INT(a.o.sack[0].left, base + 320);
+	CHECK_EQ_INT(a.o.sack[0].right, base + 360);
+	CHECK_EQ_INT(a.o.sack[1].left, base + 300);
+	CHECK_EQ_INT(a.o.sack[1].right, base + 400);
+	h_done();
+
+	h_start();
+	struct tcp_opts o = o_syn(true, 7, false, true);  /* no SACK */
+	establish_o(&o);
+	base = pseq;
+	a = seg100(base, 100, 100);
+	a = seg100(base, 100, 100);
+	CHECK_EQ_INT(a.th.ack, base);
+	CHECK(!(a.o.present & TCP_OPTF_SACK));
+	CHECK_EQ_INT(stats().dup_data, 1);
+	CHECK_EQ_INT(stats().dsacks, 0);
+	h_done();
+}
+
+/* The highest sequence number past the end of any captured segment of
+ * ours; the capture is cleared. */
+static uint32_t sent_edge(uint32_t edge)
+{
+	for (int i = 0; i < H.ncap; i++) {
+		struct cseg c = h_seg(i);
+		uint32_t end = c.th.seq + c.len;
+		if ((int32_t)(end - edge) > 0)
+			edge = end;
+	}
+	h_clear(&H);
+	return edge;
+}
+
+/* A peer's window is relative to the ACK it came with. Its
+ * retransmission carries a lower SEQ than its earlier ACKs but the
+ * newest ACK and window: taking snd_una from it but not the window put
+ * our limit past the peer's right edge (and, once the peer's window was
+ * zero, the peer dropped our ACKs for good). An older ACK never moves
+ * the window either. */
+static void test_window_relative_to_newest_ack(void)
+{
+	struct tcp_stack_config cfg = h_cfg();
+	h_start_cfg(&cfg, 0);
+	struct tcp_opts o = o_syn(true, -1, false, false);
+	establish_o(&o);
+	uint32_t p0 = pseq;
+	/* the peer has sent 1000 bytes we have not seen: its ACKs carry
+	 * SEQ p0 + 1000 */
+	struct pseg s = {.sport = PPORT, .dport = LPORT, .seq = p0 + 1000,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 4380};
+	h_send(&s);
+	h_clear(&H);
+	CHECK_EQ_INT(tcp_send(A.c, pat, 10000, 0), 10000);
+	uint32_t edge = sent_edge(iss + 1);
+	CHECK_EQ_INT(edge, iss + 1 + 4380);  /* the window: 3 segments */
+	/* the retransmission: newest ACK (2 segments acked), window 1
+	 * segment, the same right edge */
+	s.seq = p0;
+	s.ack = iss + 1 + 2920;
+	s.win = 1460;
+	s.data = pat;
+	s.len = 1000;
+	h_send(&s);
+	h_run(10 * MS);
+	CHECK_EQ_INT(sent_edge(edge), iss + 1 + 4380);
+	/* an older ACK with a larger window: ignored */
+	s.seq = p0 + 1000;
+	s.ack = iss + 1 + 1460;
+	s.win = 8000;
+	s.data = NULL;
+	s.len = 0;
+	h_send(&s);
+	h_run(10 * MS);
+	CHECK_EQ_INT(sent_edge(edge), iss + 1 + 4380);
+	/* the window opens with a new ACK: sending resumes */
+	s.ack = iss + 1 + 4380;
+	s.win = 2920;
+	h_send(&s);
+	h_run(10 * MS);
+	CHECK_EQ_INT(sent_edge(edge), iss + 1 + 7300);
+	h_clear(&H);
+	h_done();
+}
+
+/* A peer that filled our window numbers its ACKs with our right edge
+ * (RCV.NXT + RCV.WND): outside the window by RFC 9293's test, but the
+ * ACK must be taken, or that peer is never heard again. */
+static void test_ack_at_right_edge(void)
+{
+	struct tcp_stack_config cfg = h_cfg();
+	cfg.rcvbuf = 4096;
+	h_start_cfg(&cfg, 0);
+	struct tcp_opts o = o_syn(true, -1, false, false);
+	establish_o(&o);
+	A.consume = false;
+	CHECK_EQ_INT(tcp_send(A.c, pat, 100, 0), 100);
+	h_clear(&H);
+	uint32_t p0 = pseq;
+	/* the first 1400 bytes are lost; the rest reaches the edge */
+	struct pseg s = {.sport = PPORT, .dport = LPORT, .seq = p0 + 1400,
+			 .ack = iss + 1, .flags = TCP_ACK, .win = 65535,
+			 .data = pat + 1400, .len = 1400};
+	h_send(&s);
+	s.seq = p0 + 2800;
+	s.data = pat + 2800;
+	s.len = 4096 - 2800;
+	h_send(&s);
+	h_clear(&H);
+	struct tcp_conn_info ci;
+	tcp_conn_info(A.c, &ci);
+	CHECK_EQ_INT(ci.in_flight, 100);
+	/* its pure ACK of our 100 bytes, SEQ at our right edge */
+	s.seq = p0 + 4096;
+	s.ack = iss + 1 + 100;
+	s.data = NULL;
+	s.len = 0;
+	h_send(&s);
+	tcp_conn_info(A.c, &ci);
+	CHECK_EQ_INT(ci.in_flight, 0);
+	CHECK_EQ_INT(H.ncap, 0);  /* a pure ACK is not answered */
+	/* data at the edge: not kept, but its ACK is, and it is answered */
+	CHECK_EQ_INT(tcp_send(A.c, pat, 50, 0), 50);
+	h_clear(&H);
+	s.ack = iss + 1 + 150;
+	s.data = pat;
+	s.len = 10;
+	h_send(&s);
+	tcp_conn_info(A.c, &ci);
+	CHECK_EQ_INT(ci.in_flight, 0);
+	struct cseg a = h_one();
+	CHECK_EQ_INT(a.th.ack, p0);
+	CHECK_EQ_INT(ci.ooo_pkts, 2);
+	h_done();
+}
+
 static void test_delayed_ack(void)
 {
 	h_start();
@@ -1458,6 +1644,9 @@ int main(void)
 	RUN(test_bad_ack);
 	RUN(test_paws);
 	RUN(test_data_ooo_sack);
+	RUN(test_dsack);
+	RUN(test_window_relative_to_newest_ack);
+	RUN(test_ack_at_right_edge);
 	RUN(test_delayed_ack);
 	RUN(test_ack_when_pushed_segment_read);
 	RUN(test_readable_abort_in_handler);

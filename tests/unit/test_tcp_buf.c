@@ -662,6 +662,38 @@ static bool seg_end(const struct ooo_case *c, size_t i)
 	       (c->in[i].seq == 0 && c->in[i].len == 0 && c->in[i].want == 0);
 }
 
+/* What tcp_oooq_insert should report as already queued: the leading
+ * part of p's range, clipped to [rcv_nxt, wnd_end), that queued packets
+ * cover without a gap (computed before the insert). */
+static struct tcp_sack_block dup_model(const struct tcp_oooq *q,
+				       const struct net_pkt *p,
+				       uint32_t rcv_nxt, uint32_t wnd_end)
+{
+	struct tcp_sack_block none = {p->seq, p->seq};
+	uint32_t s0 = p->seq, e = p->seq + p->len;
+	if (p->len == 0 || tcp_seq_le(e, rcv_nxt))
+		return none;
+	if (tcp_seq_lt(s0, rcv_nxt))
+		s0 = rcv_nxt;
+	if (tcp_seq_ge(s0, wnd_end))
+		return none;
+	if (tcp_seq_gt(e, wnd_end))
+		e = wnd_end;
+	uint32_t x = s0;
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (const struct net_pkt *k = q->head; k != NULL; k = k->next)
+			if (tcp_seq_le(k->seq, x) &&
+			    tcp_seq_lt(x, k->seq + k->len)) {
+				x = k->seq + k->len;
+				moved = true;
+			}
+	}
+	if (x == s0)
+		return none;
+	return (struct tcp_sack_block){s0, tcp_seq_lt(x, e) ? x : e};
+}
+
 static void test_oooq_table(void)
 {
 	/* Each case at a plain base and at bases that put it across the
@@ -680,11 +712,21 @@ static void test_oooq_table(void)
 				struct net_pkt *p = mkpkt(b + c->in[i].seq,
 							  c->in[i].len,
 							  (uint8_t)(i + 1));
+				struct tcp_sack_block want_dup =
+					dup_model(&q, p, b, b + c->wnd), dup;
 				int r = tcp_oooq_insert(&q, &po, p, b,
-							b + c->wnd);
+							b + c->wnd, &dup);
 				CHECK_MSG(r == c->in[i].want,
 					  "%s @%#x: insert %zu returned %d",
 					  c->name, b, i, r);
+				CHECK_MSG((dup.left == dup.right &&
+					   want_dup.left == want_dup.right) ||
+					  (dup.left == want_dup.left &&
+					   dup.right == want_dup.right),
+					  "%s @%#x: insert %zu: duplicate "
+					  "[%u,%u), want [%u,%u)", c->name, b,
+					  i, dup.left - b, dup.right - b,
+					  want_dup.left - b, want_dup.right - b);
 				CHECK_MSG(oooq_ok(&q, b, b + c->wnd),
 					  "%s @%#x: insert %zu", c->name, b, i);
 				CHECK_MSG(n_inuse - base_inuse == (int)q.pkts,
@@ -749,8 +791,9 @@ static void test_oooq_blocks_limit(void)
 	static const uint32_t order[] = {100, 500, 200, 600, 300, 400};
 	for (size_t i = 0; i < 6; i++)
 		CHECK(tcp_oooq_insert(&q, &po, mkpkt(b + order[i], 10, 0), b,
-				      b + W) == 1);
-	CHECK(tcp_oooq_insert(&q, &po, mkpkt(b + 410, 5, 0), b, b + W) == 1);
+				      b + W, NULL) == 1);
+	CHECK(tcp_oooq_insert(&q, &po, mkpkt(b + 410, 5, 0), b, b + W,
+			      NULL) == 1);
 	static const struct {
 		unsigned n, want;
 		uint32_t left[TCP_OOO_BLOCKS];
@@ -818,7 +861,7 @@ static void test_oooq_drain(void)
 				CHECK(tcp_oooq_insert(&q, &po,
 						      mkpkt(b + rows[i].in[k].seq,
 							    rows[i].in[k].len, 0),
-						      b, b + W) == 1);
+						      b, b + W, NULL) == 1);
 			int before = n_inuse;
 			uint32_t nxt = b + rows[i].rcv_nxt;
 			uint32_t moved = tcp_oooq_drain(&q, &po, &nxt, &rq, 0);
@@ -856,10 +899,12 @@ static void test_oooq_drain(void)
 	uint32_t nxt = 0xFFFFFFFFu - 20;
 	tcp_rcvq_push(&rq, &po, mkpkt(nxt - 100, 100, 0), 64);
 	for (uint32_t s = 1; s < 50; s++)
-		tcp_oooq_insert(&q, &po, mkpkt(nxt + s, 1, 0), nxt, nxt + W);
+		tcp_oooq_insert(&q, &po, mkpkt(nxt + s, 1, 0), nxt, nxt + W,
+				NULL);
 	CHECK_EQ_INT(q.pkts, 49);
 	CHECK_EQ_INT(tcp_oooq_drain(&q, &po, &nxt, &rq, 64), 0);
-	CHECK(tcp_oooq_insert(&q, &po, mkpkt(nxt, 1, 0), nxt, nxt + W) == 1);
+	CHECK(tcp_oooq_insert(&q, &po, mkpkt(nxt, 1, 0), nxt, nxt + W,
+			      NULL) == 1);
 	CHECK_EQ_INT(tcp_oooq_drain(&q, &po, &nxt, &rq, 64), 50);
 	CHECK_EQ_INT(nxt, 0xFFFFFFFFu - 20 + 50);
 	CHECK_EQ_INT(rq.pkts, 1);
@@ -911,7 +956,8 @@ static void test_oooq_random(void)
 				tcp_rcvq_push(&rq, &po, p, COLL);
 			} else {
 				uint32_t before_pkts = q.pkts;
-				int r = tcp_oooq_insert(&q, &po, p, nxt, wnd_end);
+				int r = tcp_oooq_insert(&q, &po, p, nxt, wnd_end,
+							NULL);
 				if (r == 1) {
 					inserted++;
 					if (q.pkts == before_pkts)
