@@ -1203,17 +1203,15 @@ int scan_sig_ldb_sub_parse(const struct scan_sig_ldb *sig, unsigned k,
 	}
 	if (full) {
 		size_t bl = strlen(out);
-		/* libclamav wants a delimiter byte on each side: the start
-		 * or end of the file is not one */
-		static const char pre[] = "[^A-Za-z0-9](?:";
-		static const char post[] = ")[^A-Za-z0-9]";
+		/* a delimiter byte or the file's start/end on each side */
+		static const char pre[] = "(?:^|[^A-Za-z0-9])(?:";
+		static const char post[] = ")(?:[^A-Za-z0-9]|$)";
 
 		if (bl + sizeof pre + sizeof post > outsz)
 			FAIL(-ENOSPC, "expression too long");
 		memmove(out + sizeof pre - 1, out, bl);
 		memcpy(out, pre, sizeof pre - 1);
 		memcpy(out + sizeof pre - 1 + bl, post, sizeof post);
-		sub->min_len += 2;
 		sub->max_len = sub->max_len >= SCAN_SIG_UNBOUNDED - 2
 				       ? SCAN_SIG_UNBOUNDED
 				       : sub->max_len + 2;

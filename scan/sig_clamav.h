@@ -145,9 +145,9 @@ int scan_sig_hash_parse(const char *line, size_t len,
  *       translation, offsets and plan); modifiers i (ASCII case-
  *       insensitive: HS_FLAG_CASELESS), w (wide: a 0x00 after every byte;
  *       plain bytes only, -ENOTSUP with gaps, ?? or alternations), a
- *       (with w: ASCII or wide), f (whole word: a byte not in
- *       [A-Za-z0-9] on each side, the file's start or end not counting,
- *       as libclamav; offset '*' only, else -ENOTSUP).
+ *       (with w: ASCII or wide), f (whole word: on each side a byte not
+ *       in [A-Za-z0-9] or the file's start/end, as libclamav; offset '*'
+ *       only, else -ENOTSUP).
  *   [Offset:]Trigger/Regex/[Flags]       PCRE subsignature: Regex as
  *       Hyperscan reads it (Hyperscan rejects what it cannot do when the
  *       database is built); Trigger is a logical expression over the other
