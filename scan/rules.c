@@ -761,7 +761,7 @@ static int add_ldb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		if (xbuf_reserve(xb, scan_sig_expr_bound(2 * sig->sub_len[k])))
 			goto nomem;
 		rc = scan_sig_ldb_sub_parse(sig, k,
-					    (int)((sig->lexpr.counted >> k) & 1),
+					    (int)((sig->counted >> k) & 1),
 					    &sub, xb->p, xb->cap, &why);
 		if (rc != 0) {
 			snprintf(reason, sizeof reason, "subsignature %u: %s",
@@ -797,7 +797,7 @@ static int add_ldb(struct scan_rules *r, struct scan_sigfile_stats *st,
 		goto nomem;
 	for (unsigned k = 0; k < sig->nsub; k++) {
 		rc = scan_sig_ldb_sub_parse(sig, k,
-					    (int)((sig->lexpr.counted >> k) & 1),
+					    (int)((sig->counted >> k) & 1),
 					    &sub, xb->p, xb->cap, &why);
 		if (rc != 0) /* parsed above with the same input */
 			abort();

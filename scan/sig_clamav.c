@@ -1014,7 +1014,26 @@ int scan_sig_ldb_parse(const char *line, size_t len, struct scan_sig_ldb *sig,
 	}
 	sig->expr = f[2];
 	sig->expr_len = fl[2];
-	return scan_sig_lexpr_compile(f[2], fl[2], sig->nsub, &sig->lexpr, why);
+	rc = scan_sig_lexpr_compile(f[2], fl[2], sig->nsub, &sig->lexpr, why);
+	if (rc != 0)
+		return rc;
+	sig->counted = sig->lexpr.counted;
+	/* a PCRE trigger may count other subsignatures too ("0>2/re/") */
+	for (unsigned k = 0; k < sig->nsub; k++) {
+		const char *s = sig->sub[k], *slash, *t;
+		struct scan_sig_lexpr tx;
+		const char *twhy;
+
+		slash = memchr(s, '/', sig->sub_len[k]);
+		if (slash == NULL)
+			continue;
+		t = memchr(s, ':', (size_t)(slash - s));
+		t = t != NULL ? t + 1 : s;
+		if (scan_sig_lexpr_compile(t, (size_t)(slash - t), sig->nsub, &tx,
+					   &twhy) == 0) /* errors: sub_parse */
+			sig->counted |= tx.counted;
+	}
+	return 0;
 }
 
 static const char *memstr(const char *s, size_t len, const char *pat)

@@ -221,6 +221,9 @@ struct scan_sig_ldb {
 	unsigned nsub;
 	const char *sub[SCAN_SIG_LDB_MAX_SUBSIGS]; /* into the line */
 	size_t sub_len[SCAN_SIG_LDB_MAX_SUBSIGS];
+	uint64_t counted;    /* bit n: subsignature n is under a count
+				modifier in the expression or in a PCRE
+				trigger (pass it to scan_sig_ldb_sub_parse) */
 	struct scan_sig_lexpr lexpr;
 };
 

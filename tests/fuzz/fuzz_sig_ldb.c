@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out == NULL)
 			abort();
 		rc = scan_sig_ldb_sub_parse(&sig, k,
-					    (int)((sig.lexpr.counted >> k) & 1),
+					    (int)((sig.counted >> k) & 1),
 					    &sub, out, bound, &why);
 		if (rc == -ENOSPC)
 			abort(); /* the bound is wrong */

@@ -309,7 +309,7 @@ static void test_sub_parse(void)
 
 		if (rc == 0)
 			rc = scan_sig_ldb_sub_parse(
-				&sig, k, (int)((sig.lexpr.counted >> k) & 1),
+				&sig, k, (int)((sig.counted >> k) & 1),
 				&sub, out, sizeof out, &why);
 		int ok = rc == sub_rows[i].rc;
 		if (ok && rc == 0)
@@ -395,7 +395,8 @@ static const char ldb_text[] =
 	"L.Pcre;Target:0;0&1;7061796c6f6164;0/pay[a-z]+ad\\s+(go|run)/\n"
 	"L.PE;Engine:51-255,Target:1;0;50450000\n"
 	"L.Size;Target:0,FileSize:10-20;0;73697a65\n"
-	"L.PcreCnt;Target:0;0&1>1;2323;0/b[0-9]/\n";
+	"L.PcreCnt;Target:0;0&1>1;2323;0/b[0-9]/\n"
+	"L.TrigCnt;Target:0;1;7474;0>1/c[0-9]/\n";
 
 static const struct {
 	const char *data;
@@ -431,6 +432,8 @@ static const struct {
 	{ "size ..............................", SCAN_FT_TEXT, "" },
 	{ "## b1 b2", SCAN_FT_TEXT, "L.PcreCnt" },   /* regex twice */
 	{ "## b1", SCAN_FT_TEXT, "" },               /* once: not >1 */
+	{ "tt c1 tt", SCAN_FT_TEXT, "L.TrigCnt" },   /* trigger 0>1 holds */
+	{ "tt c1", SCAN_FT_TEXT, "" },               /* trigger fails */
 };
 
 static size_t row_len(const char *d)
@@ -457,9 +460,9 @@ static void test_match(void)
 		return;
 	}
 	const struct scan_sigfile_stats *st = scan_rules_file_stats(r, 0);
-	ROW(st->loaded == 13 && st->logical == 13 && st->rejected == 0 &&
+	ROW(st->loaded == 14 && st->logical == 14 && st->rejected == 0 &&
 		    st->libclamav == 0, "ldb-match",
-	    "all 13 loaded (loaded %u logical %u rejected %u libclamav %u) %s",
+	    "all 14 loaded (loaded %u logical %u rejected %u libclamav %u) %s",
 	    st->loaded, st->logical, st->rejected, st->libclamav, diag_log);
 	struct scan_db_scratch *s = scan_db_scratch_create(db);
 	for (size_t i = 0; i < sizeof match_rows / sizeof match_rows[0]; i++) {
@@ -690,7 +693,8 @@ static const char diff_ldb[] =
 	"D.VarCnt;Target:0;0>1;5858*5959\n"
 	"D.Lt;Target:0;0&1<2;4c4c4c;4d4d4d\n"
 	"D.Prec;Target:0;0|1&2;505031;505032;505033\n"
-	"D.Blk;Target:0;(0|1)=3,2;424b31;424b32\n";
+	"D.Blk;Target:0;(0|1)=3,2;424b31;424b32\n"
+	"D.TrigCnt;Target:0;1;545454;0>1/TC[0-9]/\n";
 
 /* The first 16 bytes of d[0..n) with anything unprintable as '.'. */
 static const char *shown(const char *d, size_t n)
@@ -778,6 +782,9 @@ static void test_differential(void)
 		{ "BK1 BK1 BK2", 11 },
 		{ "BK1 BK1 BK1", 11 },
 		{ "BK1 BK2", 7 },
+		/* a PCRE whose trigger counts: 0>1 */
+		{ "TTT TC1 TTT", 11 },
+		{ "TTT TC1 ...", 11 },
 	};
 	const char *files[] = { "diff.ldb", diff_ldb, NULL };
 	char dir[300], path[512], err[512];
