@@ -242,7 +242,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 		"eal", "port", "address", "gateway", "mtu", "net_lcores",
 		"mbufs", "poll", "idle_sleep_max", "shutdown_deadline",
 		"run_dir", "diag", "impair", "tcp", "smtp", "scan_lcores",
-		"scan_time_budget", NULL};
+		"scan_time_budget", "scan_ring_size", NULL};
 	static const char *const dkeys[] = {"echo", "discard", NULL};
 	static const char *const skeys[] = {"listen", "port", NULL};
 	struct ld l = {.err = err, .errsz = errsz};
@@ -264,6 +264,7 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 	c->smtp_port = 25;
 	c->scan_lcores = 1;
 	c->scan_time_budget_ms = DP_DEFAULT_SCAN_BUDGET_MS;
+	c->scan_ring_size = DP_SCAN_RING_MAX;
 	if (parse_ip("198.18.0.1", &c->ip) != 0)
 		abort();
 	c->prefix_len = 24;
@@ -378,6 +379,15 @@ int dp_config_load(const struct conf_doc *doc, struct dp_config *c,
 			return rc;
 		c->scan_time_budget_ms = ms;
 	}
+	if ((rc = opt_u32(&l, m, "scan_ring_size", "dataplane.scan_ring_size",
+			  DP_SCAN_RING_MIN, DP_SCAN_RING_MAX,
+			  &c->scan_ring_size)) < 0)
+		return rc;
+	if ((c->scan_ring_size & (c->scan_ring_size - 1)) != 0)
+		return ERR(&l, conf_map_get(m, "scan_ring_size"),
+			   "dataplane.scan_ring_size: %u is not a power of "
+			   "two; use one of 2, 4, ... %u", c->scan_ring_size,
+			   DP_SCAN_RING_MAX);
 	if (c->smtp_listen && c->scan_lcores == 0)
 		return ERR(&l, conf_map_get(m, "scan_lcores"),
 			   "dataplane.scan_lcores: 0, but the SMTP listener "

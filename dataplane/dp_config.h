@@ -52,6 +52,10 @@ struct dp_config {
 	                                * without the SMTP listener */
 	uint64_t scan_time_budget_ms;  /* per message (DP_DEFAULT_SCAN_BUDGET_MS)
 	                                * DP_SCAN_BUDGET_MIN_MS..MAX_MS */
+	unsigned scan_ring_size;       /* hand-off ring slots per (net, scan)
+	                                * pair: a power of two
+	                                * DP_SCAN_RING_MIN..DP_SCAN_RING_MAX
+	                                * (MAX); size - 1 messages out */
 	struct dp_impair_config impair; /* all zero: no impairment (tests) */
 	struct tcp_stack_config tcp;   /* keys left zero */
 };
@@ -66,6 +70,8 @@ struct dp_config {
  * inside the 10 minutes RFC 5321 4.5.3.2.6 gives it to wait after the
  * final dot. The cap (5 min) keeps any setting at half that. */
 #define DP_DEFAULT_SCAN_BUDGET_MS 20000
+#define DP_SCAN_RING_MIN 2
+#define DP_SCAN_RING_MAX 1024
 #define DP_SCAN_BUDGET_MIN_MS 1
 #define DP_SCAN_BUDGET_MAX_MS 300000
 

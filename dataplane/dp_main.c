@@ -550,6 +550,7 @@ int main(int argc, char **argv)
 		sc->max_message = a->smtp.max_message_size + 4096;
 		sc->max_rcpt = a->smtp.max_recipients;
 		sc->scan_budget_ns = cfg->scan_time_budget_ms * 1000000u;
+		sc->ring_size = cfg->scan_ring_size;
 		sc->phase = &a->sh.phase;
 		sc->sleep_max_us = cfg->idle_sleep_max_us;
 		sc->busy_poll = cfg->poll == DP_POLL_BUSY;

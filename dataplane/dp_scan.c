@@ -62,11 +62,11 @@ int dp_scan_rings_create(struct dp_scan_shared *sh, char *err, size_t errsz)
 		for (unsigned j = 0; j < sh->nscan; j++) {
 			snprintf(name, sizeof name, "dp_sreq_%u_%u", i % 100u,
 				 j % 100u);
-			sh->req[i][j] = rte_ring_create(name, DP_SCAN_RING,
+			sh->req[i][j] = rte_ring_create(name, sh->ring_size,
 				SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 			snprintf(name, sizeof name, "dp_srep_%u_%u", i % 100u,
 				 j % 100u);
-			sh->rep[i][j] = rte_ring_create(name, DP_SCAN_RING,
+			sh->rep[i][j] = rte_ring_create(name, sh->ring_size,
 				SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (sh->req[i][j] == NULL || sh->rep[i][j] == NULL) {
 				snprintf(err, errsz, "scan rings: %s",
@@ -182,7 +182,7 @@ static void reply(struct dp_scan_lcore *sl, struct dp_msg *d, int code,
 
 static void put_back(struct dp_scan_lcore *sl, unsigned net, struct dp_msg *d)
 {
-	/* Never full: the net lcore keeps fewer than DP_SCAN_RING out. */
+	/* Never full: the net lcore keeps fewer than ring_size out. */
 	int rc = rte_ring_sp_enqueue(sl->sh->rep[net][sl->idx], d);
 	RTE_VERIFY(rc == 0);
 }

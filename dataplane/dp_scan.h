@@ -7,7 +7,9 @@
  * scan lcore: one request ring and one reply ring per (net lcore, scan
  * lcore) pair, so every ring has exactly one producer and one consumer.
  * The net lcore counts what it has out per pair and never has more than
- * DP_SCAN_RING - 1 out, so the reply ring (same size) can never be full.
+ * ring_size - 1 out (dataplane.scan_ring_size, default 1024; beyond that
+ * the end of DATA gets 451 4.3.0 and counts as handoff_full), so the
+ * reply ring (same size) can never be full.
  *
  * A scan lcore takes one message at a time: copies its segments into a
  * per-lcore flat buffer (scan/ takes one contiguous buffer; the copy is
@@ -47,7 +49,6 @@
 #include "dataplane/dp_config.h"
 #include "smtp/server.h"
 
-#define DP_SCAN_RING 1024      /* per pair, each direction */
 #define DP_SCAN_INFLIGHT 16    /* spool records in flight per scan lcore */
 
 struct dp_rules;
@@ -79,6 +80,7 @@ struct dp_scan_lcore;
 
 struct dp_scan_shared {
 	unsigned nnet, nscan;
+	unsigned ring_size;        /* dataplane.scan_ring_size (power of 2) */
 	struct rte_ring *req[DP_MAX_LCORES][DP_MAX_SCAN_LCORES];
 	struct rte_ring *rep[DP_MAX_LCORES][DP_MAX_SCAN_LCORES];
 	struct dp_scan_lcore *sl[DP_MAX_SCAN_LCORES];

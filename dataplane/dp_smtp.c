@@ -146,7 +146,7 @@ static int cb_message(void *ctx, const struct smtp_message *msg)
 	for (unsigned j = 1; j < sc->nscan; j++)
 		if (sm->out[j] < sm->out[best])
 			best = j;
-	if (sm->out[best] >= DP_SCAN_RING - 1) {
+	if (sm->out[best] >= sc->ring_size - 1) {
 		sm->st.handoff_full++;
 		return -ENOBUFS;
 	}

@@ -64,6 +64,8 @@ static void check_defaults(const struct dp_config *c, const char *what)
 		  c->scan_lcores == 1, "%s: smtp/scan_lcores", what);
 	CHECK_MSG(c->scan_time_budget_ms == 20000, "%s: scan_time_budget",
 		  what);
+	CHECK_MSG(c->scan_ring_size == 1024, "%s: scan_ring_size %u", what,
+		  c->scan_ring_size);
 	CHECK_MSG(dp_impair_config_is_null(&c->impair), "%s: impair", what);
 	/* TCP: all zero = the stack's own defaults. */
 	static const struct tcp_stack_config zero;
@@ -254,6 +256,14 @@ static void g_budget_hi(const struct dp_config *c, const char *y)
 {
 	G(c->scan_time_budget_ms == 300000);
 }
+static void g_ring_lo(const struct dp_config *c, const char *y)
+{
+	G(c->scan_ring_size == 2);
+}
+static void g_ring_64(const struct dp_config *c, const char *y)
+{
+	G(c->scan_ring_size == 64);
+}
 static void g_impair(const struct dp_config *c, const char *y)
 {
 	G(c->impair.loss_ppm == 50000);
@@ -318,6 +328,8 @@ static const struct good goods[] = {
 	{"  scan_lcores: 3\n  smtp: null\n", g_scan3},
 	{"  scan_time_budget: 1ms\n", g_budget_lo},
 	{"  scan_time_budget: 5 minutes\n", g_budget_hi},
+	{"  scan_ring_size: 2\n", g_ring_lo},
+	{"  scan_ring_size: 64\n", g_ring_64},
 	{"  impair: \"loss=5%,duplicate=0.5%,reorder=25%,delay=20ms,"
 	 "jitter=10ms,limit=500,seed=7\"\n", g_impair},
 	{"  tcp:\n    max_conns: 1000\n    max_time_wait: 2000\n"
@@ -364,6 +376,9 @@ static const struct bad bads[] = {
 	{"  scan_time_budget: 0s\n", 2, "scan_time_budget"},
 	{"  scan_time_budget: 301s\n", 2, "scan_time_budget"},
 	{"  mtu: 1500\n  scan_time_budget: off\n", 3, "scan_time_budget"},
+	{"  scan_ring_size: 1\n", 2, "out of range"},
+	{"  scan_ring_size: 2048\n", 2, "out of range"},
+	{"  mtu: 1500\n  scan_ring_size: 100\n", 3, "not a power of two"},
 	{"  smtp:\n    port: 0\n", 3, "out of range"},
 	{"  smtp:\n    listne: yes\n", 3, "did you mean 'listen'?"},
 	{"  mtu: 1500\n  frobnicate: 1\n", 3, "known keys: eal, port"},
