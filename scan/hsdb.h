@@ -11,11 +11,17 @@
  *
  * Per-message use, with no allocation, lock or syscall:
  *     scan_db_hits_reset(s);
- *     for each leaf/buffer: scan_db_scan(db, s, data, len, where, part);
  *     for each leaf: need = scan_db_hash_needs(db, size);
  *                    compute the digests in need (others NULL);
  *                    scan_db_hash_match(db, s, md5, sha1, sha256, size, part);
+ *                    scan_db_leaf_begin(s);
+ *                    scan_db_scan(db, s, leaf bytes, len, where, part);
+ *                    scan_db_leaf_end(db, s, len, target, part);
+ *                    other buffers of the leaf (views): scan_db_scan();
+ *     other buffers (headers, subject): scan_db_scan();
  *     n = scan_db_hits(s, &hits);
+ * (the hashes first so that an allow-list entry covers the leaf's body
+ * hits; see "Logical signatures" below).
  * Each rule is reported at most once per part: a bitset over rule ids
  * plus the part of the rule's last hit, so the same signature in parts 2
  * and 5 gives two hits (a policy that strips infected attachments must see
@@ -154,7 +160,8 @@ int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
 		       const uint8_t *md5, const uint8_t *sha1,
 		       const uint8_t *sha256, uint64_t size, int part);
 
-/* Logical signatures (.ldb) and allow-lists (.fp/.sfp), per leaf:
+/* Logical signatures (.ldb) and allow-lists (.fp/.sfp), per leaf
+ * ("Logical signatures"):
  *     scan_db_hash_match(db, s, ..., part);   allow-list first
  *     scan_db_leaf_begin(s);
  *     scan_db_scan(db, s, leaf bytes, len, where, part);
