@@ -36,6 +36,7 @@
 #include <rte_malloc.h>
 
 #include "conf/conf.h"
+#include "dataplane/dp_addrcap.h"
 #include "dataplane/dp_config.h"
 #include "dataplane/dp_lcore.h"
 #include "dataplane/dp_pkt.h"
@@ -71,6 +72,7 @@ struct app {
 	struct dp_reloader *reloader;
 	struct spool_writer *writer;
 	struct dp_scan_shared scan;
+	struct dp_addrcap *addrcap;  /* per-address cap, 2+ net lcores */
 	uint64_t start_us, next_stats_us, deadline_us;
 	int stats_err;
 	bool port_up;
@@ -566,9 +568,25 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		const char *floor = spool_writer_max_qid(a->writer);
+		/* One client's connections land on every net lcore: its cap
+		 * is counted across them (dp_addrcap.h). */
+		if (n > 1 && a->smtp.max_connections_per_address > 0) {
+			uint8_t key[16];
+			if (random_bytes(key, sizeof key) < 0) {
+				logf_("getrandom: %s", strerror(errno));
+				goto out;
+			}
+			a->addrcap = dp_addrcap_create(
+				a->smtp.max_connections_per_address, key);
+			if (a->addrcap == NULL) {
+				logf_("out of memory for the per-address "
+				      "connection counters");
+				goto out;
+			}
+		}
 		for (unsigned i = 0; i < n; i++) {
 			a->sh.lc[i]->smtp = dp_smtp_create(i, a->sh.lc[i]->tcp,
-				cfg->smtp_port, &a->smtp, n, sc,
+				cfg->smtp_port, &a->smtp, n, sc, a->addrcap,
 				floor[0] ? floor : NULL, err, sizeof err);
 			if (a->sh.lc[i]->smtp == NULL) {
 				logf_("%s", err);
@@ -640,6 +658,8 @@ out:
 			dp_smtp_free(a->sh.lc[i]->smtp);
 			a->sh.lc[i]->smtp = NULL;
 		}
+	dp_addrcap_free(a->addrcap);  /* after every session released */
+	a->addrcap = NULL;
 	/* Every reader has unregistered: a reload in progress can finish. */
 	dp_reloader_stop(a->reloader);
 	a->reloader = NULL;

@@ -13,6 +13,7 @@
 #include <rte_common.h>
 #include <urcu-qsbr.h>
 
+#include "dataplane/dp_addrcap.h"
 #include "dataplane/dp_rules.h"
 #include "scan/policy.h"
 #include "smtp/limits.h"
@@ -44,6 +45,7 @@ struct dp_smtp {
 	struct dp_scan_shared *scan;
 	struct smtp_pool *pool;
 	struct smtp_conn_limits *limits;
+	struct dp_addrcap *addrcap;        /* NULL: limits counts per address */
 	struct spool_qid_gen qid;
 	struct conn *live, *free, *all;
 	unsigned out[DP_MAX_SCAN_LCORES];  /* messages out per scan lcore */
@@ -249,6 +251,14 @@ static void pump(struct conn *k)
 
 /* ---- TCP events ---- */
 
+/* An admitted connection has ended: its counts go. */
+static void release(struct dp_smtp *sm, uint32_t raddr)
+{
+	smtp_conn_limits_release(sm->limits, raddr);
+	if (sm->addrcap != NULL)
+		dp_addrcap_put(sm->addrcap, raddr);
+}
+
 static int on_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 {
 	struct dp_smtp *sm = lctx;
@@ -262,11 +272,16 @@ static int on_accepted(void *lctx, struct tcp_conn *c, void **ctx)
 	k->raddr = raddr;
 	enum smtp_admit admit = smtp_conn_limits_admit(sm->limits, raddr,
 						       sm->now);
+	if (admit == SMTP_ADMIT_OK && sm->addrcap != NULL &&
+	    !dp_addrcap_take(sm->addrcap, raddr)) {
+		smtp_conn_limits_release(sm->limits, raddr);
+		admit = SMTP_ADMIT_TOO_MANY_FROM_YOU;
+	}
 	k->admitted = admit == SMTP_ADMIT_OK;
 	k->s = smtp_session_create(sm->cfg, sm->pool, raddr, &callbacks, k);
 	if (k->s == NULL) {
 		if (k->admitted)
-			smtp_conn_limits_release(sm->limits, raddr);
+			release(sm, raddr);
 		conn_put(k);
 		return -ENOMEM;
 	}
@@ -304,7 +319,7 @@ static void on_closed(void *ctx, struct tcp_conn *c, int err)
 	k->c = NULL;
 	live_del(sm, k);
 	if (k->admitted)
-		smtp_conn_limits_release(sm->limits, k->raddr);
+		release(sm, k->raddr);
 	k->admitted = false;
 	smtp_session_free(k->s);  /* a message out is detached */
 	k->s = NULL;
@@ -402,6 +417,7 @@ void dp_smtp_stats(struct dp_smtp *sm, struct dp_smtp_stats *out)
 struct dp_smtp *dp_smtp_create(unsigned idx, struct tcp_stack *tcp,
 			       uint16_t port, const struct smtp_config *cfg,
 			       unsigned nnet, struct dp_scan_shared *scan,
+			       struct dp_addrcap *addrcap,
 			       const char *qid_floor, char *err,
 			       size_t errsz)
 {
@@ -412,11 +428,12 @@ struct dp_smtp *dp_smtp_create(unsigned idx, struct tcp_stack *tcp,
 	sm->idx = idx;
 	sm->cfg = cfg;
 	sm->scan = scan;
+	sm->addrcap = addrcap;
 	sm->pool = smtp_pool_create(cfg->buffer_memory);
 	unsigned per = nnet > 0 ? nnet : 1;
 	unsigned total = cfg->max_connections
 		? RTE_MAX(cfg->max_connections / per, 1u) : 0;
-	unsigned per_addr = cfg->max_connections_per_address
+	unsigned per_addr = cfg->max_connections_per_address && !addrcap
 		? RTE_MAX(cfg->max_connections_per_address / per, 1u) : 0;
 	unsigned rate = cfg->connection_rate
 		? RTE_MAX(cfg->connection_rate / per, 1u) : 0;

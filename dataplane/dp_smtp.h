@@ -26,6 +26,8 @@
 #include "smtp/config.h"
 #include "tcpstack/tcp.h"
 
+struct dp_addrcap;
+
 #define DP_SMTP_TICK_US 10000
 
 struct dp_smtp_stats {
@@ -40,12 +42,16 @@ struct dp_smtp_stats {
 
 struct dp_smtp;
 
-/* Listen on port of stack tcp as net lcore idx. cfg, scan and tcp are
- * borrowed. qid_floor: spool_writer_max_qid(). NULL with err on error
- * (no memory, tcp_listen failed). */
+/* Listen on port of stack tcp as net lcore idx. cfg, scan, tcp and
+ * addrcap are borrowed. The caps of cfg are divided among the nnet
+ * lcores, except max_connections_per_address when addrcap is given (the
+ * table shared by every net lcore counts it). qid_floor:
+ * spool_writer_max_qid(). NULL with err on error (no memory, tcp_listen
+ * failed). */
 struct dp_smtp *dp_smtp_create(unsigned idx, struct tcp_stack *tcp,
 			       uint16_t port, const struct smtp_config *cfg,
 			       unsigned nnet, struct dp_scan_shared *scan,
+			       struct dp_addrcap *addrcap,
 			       const char *qid_floor, char *err,
 			       size_t errsz);
 

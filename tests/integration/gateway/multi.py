@@ -22,6 +22,9 @@ net_lcores 2, scan_lcores 2):
             handoff_full grows by exactly the number of 451s; every 250'd
             message is in the spool, none of the 451'd ones; each session
             that got 451 retries in the same session and gets 250
+  addrcap   (smtp.max_connections_per_address CAP) CAP connections from
+            this one address all get 220 however the steering spreads
+            them over the net lcores, connection CAP + 1 gets 421 4.7.0
 """
 import argparse
 import os
@@ -274,6 +277,48 @@ def check_overload():
        f"got 451")
 
 
+def check_addrcap():
+    """smtp.max_connections_per_address counted across the net lcores:
+    exactly cap connections from our one address get 220, the next 421.
+    (Before dp_addrcap each of 2 lcores allowed cap/2 of the connections
+    the steering hash gave it: 30 connections all got 220 only when the
+    hash split them exactly 15/15, about one run in seven.)"""
+    name = "gw-multi-addrcap"
+    cap = A.cap
+
+    def quiet(s):
+        return all(lc.get("smtp", {}).get("live", 1) == 0
+                   for lc in s["lcores"])
+    st0 = read_stats(A.stats, after=time.time(), deadline=20, want=quiet)
+    if st0 is None or not quiet(st0):
+        return fail(name, "sessions of an earlier check are still live")
+    conns, codes = [], []
+    try:
+        for _ in range(cap):
+            c = Conn(A.dst, timeout=15)
+            conns.append(c)
+            codes.append(c.greeting[0])
+        extra = Conn(A.dst, timeout=15)
+        last = extra.greeting
+        extra.close()
+    finally:
+        for c in conns:
+            c.close()
+    st = read_stats(A.stats, after=time.time() + 1.1)
+    per = [lc["smtp"]["conns"] - b["smtp"]["conns"]
+           for lc, b in zip(st["lcores"], st0["lcores"])]
+    if codes.count(220) != cap:
+        return fail(name, f"{codes.count(220)} of {cap} connections (the "
+                    f"cap) got 220, the others {sorted(set(codes))}; "
+                    f"connections per net lcore {per}")
+    if last[0] != 421 or b"from your address" not in last[1]:
+        return fail(name, f"connection {cap + 1} got {last}, want 421 "
+                    f"4.7.0 Too many connections from your address")
+    ok(name, f"max_connections_per_address {cap} with 2 net lcores "
+       f"(connections per lcore {per}): {cap} got 220, the next "
+       f"{last[1].decode(errors='replace')[:60]}")
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
@@ -284,10 +329,12 @@ def main():
     p.add_argument("--total", type=int, default=2000)
     p.add_argument("--sessions", type=int, default=40)
     p.add_argument("--size", type=int, default=200000)
+    p.add_argument("--cap", type=int, default=30)
     p.add_argument("checks", nargs="+")
     A = p.parse_args()
     for c in A.checks:
-        {"lcores": check_lcores, "overload": check_overload}[c]()
+        {"lcores": check_lcores, "overload": check_overload,
+         "addrcap": check_addrcap}[c]()
 
 
 if __name__ == "__main__":
