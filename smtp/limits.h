@@ -6,7 +6,8 @@
  *
  * One struct per net lcore (not thread-safe); the configured gateway-wide
  * numbers are divided among the lcores by the caller (each lcore sees the
- * connections steered to it). Memory is fixed at creation: a hash table of
+ * connections steered to it); sluiced with several net lcores passes
+ * max_per_addr 0 and counts that cap across them (dataplane/dp_addrcap.h). Memory is fixed at creation: a hash table of
  * `slots` address records; an address with live connections always keeps
  * its record, idle records are recycled least-recently-used first (their
  * rate history is then forgotten). With slots >= max_total a live address
