@@ -27,10 +27,13 @@ net_lcores 2, scan_lcores 2):
             them over the net lcores, connection CAP + 1 gets 421 4.7.0
 """
 import argparse
+import fcntl
 import os
 import re
 import subprocess
+import struct
 import sys
+import termios
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -188,6 +191,12 @@ def transaction(c, tag, size, final=True):
     return None
 
 
+def unacked(c):
+    """Bytes we sent on c that the peer has not acknowledged (SIOCOUTQ)."""
+    buf = fcntl.ioctl(c.s.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+    return struct.unpack("i", buf)[0]
+
+
 def check_overload():
     name = "gw-overload"
     n, size = A.sessions, A.size
@@ -206,7 +215,15 @@ def check_overload():
         if bad:
             return fail(name, f"session {i}: {bad}")
         conns.append(c)
-    # Every body is in; the final dots back to back.
+    # Every body is in sluiced (acknowledged: nothing left in our send
+    # queues, so no session is still reading its body when the dots come),
+    # then the final dots back to back.
+    end = time.time() + 60
+    while any(unacked(c) for c in conns) and time.time() < end:
+        time.sleep(0.05)
+    if any(unacked(c) for c in conns):
+        return fail(name, "sluiced did not acknowledge every body in 60 s")
+    time.sleep(0.2)
     for c in conns:
         c.send(b".\r\n")
     got, accepted, refused, other = [None] * n, {}, [], []
