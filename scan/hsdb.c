@@ -30,9 +30,11 @@ struct scan_db_scratch {
 	int part;
 	/* allow-list (.fp/.sfp): the leaf `allow_part` matched one */
 	int allow_on, allow_part;
-	/* logical signatures: match counts per subsignature slot in the leaf
-	 * between scan_db_leaf_begin and _end, and what to reset */
+	/* the leaf between scan_db_leaf_begin and _end: its ClamAV target
+	 * type (.ndb and .ldb Target), and for logical signatures the match
+	 * counts per subsignature slot and what to reset */
 	int leaf_active;
+	unsigned leaf_target;
 	uint32_t *cnt;        /* per slot */
 	uint32_t *sub_touched;/* slots with cnt > 0 */
 	uint32_t nsub_touched;
@@ -251,6 +253,9 @@ int hsdb_finish(struct scan_db *db, const uint8_t *checks)
 		m->len = r->min_len == r->max_len ? r->min_len : UINT32_MAX;
 		m->check = checks[i];
 		m->eof = r->offset == SCAN_OFFSET_EOF;
+		if (r->kind == SCAN_RULE_VIRUS && r->match == SCAN_MATCH_PATTERN &&
+		    r->target_type > 0 && r->target_type <= UINT8_MAX)
+			m->target = (uint8_t)r->target_type;
 		if (is_hash(r->match))
 			count[r->match - SCAN_MATCH_MD5]++;
 	}
@@ -607,6 +612,19 @@ void scan_db_scratch_free(struct scan_db_scratch *s)
 	free(s);
 }
 
+/* No leaf open: subsignature counts zeroed, .ndb targets match nothing. */
+static void leaf_clear(struct scan_db_scratch *s)
+{
+	for (uint32_t i = 0; i < s->nsub_touched; i++)
+		s->cnt[s->sub_touched[i]] = 0;
+	for (uint32_t i = 0; i < s->nldb_touched; i++)
+		s->ldb_on[s->ldb_touched[i]] = 0;
+	s->nsub_touched = 0;
+	s->nldb_touched = 0;
+	s->leaf_active = 0;
+	s->leaf_target = 0;
+}
+
 void scan_db_hits_reset(struct scan_db_scratch *s)
 {
 	for (uint32_t i = 0; i < s->ntouched; i++)
@@ -615,8 +633,7 @@ void scan_db_hits_reset(struct scan_db_scratch *s)
 	s->nhits = 0;
 	s->dropped = 0;
 	s->allow_on = 0;
-	scan_db_leaf_begin(s);
-	s->leaf_active = 0;
+	leaf_clear(s);
 }
 
 static void record(struct scan_db_scratch *s, uint32_t id, uint64_t start,
@@ -661,6 +678,8 @@ static int on_match(unsigned id, unsigned long long from,
 	m = &s->db->match[id];
 	if (!(m->where & s->where))
 		return 0;
+	if (m->target != 0 && (!s->leaf_active || m->target != s->leaf_target))
+		return 0; /* .ndb target: the leaf's own bytes, of that type */
 	switch (m->check) {
 	case SCAN_RULE_CHECK_NONE:
 		start = m->len != UINT32_MAX ? to - m->len : UINT64_MAX;
@@ -791,15 +810,11 @@ int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
 	return 0;
 }
 
-void scan_db_leaf_begin(struct scan_db_scratch *s)
+void scan_db_leaf_begin(struct scan_db_scratch *s, unsigned target)
 {
-	for (uint32_t i = 0; i < s->nsub_touched; i++)
-		s->cnt[s->sub_touched[i]] = 0;
-	for (uint32_t i = 0; i < s->nldb_touched; i++)
-		s->ldb_on[s->ldb_touched[i]] = 0;
-	s->nsub_touched = 0;
-	s->nldb_touched = 0;
+	leaf_clear(s);
 	s->leaf_active = 1;
+	s->leaf_target = target;
 }
 
 /* Does leaf type `target` satisfy the signature's Target? */
@@ -809,7 +824,7 @@ static int target_ok(int want, unsigned target)
 }
 
 int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
-		     uint64_t size, unsigned target, int part)
+		     uint64_t size, int part)
 {
 	uint32_t c[SCAN_SIG_LDB_MAX_SUBSIGS], e[SCAN_SIG_LDB_MAX_SUBSIGS];
 	unsigned fired = 0;
@@ -822,7 +837,7 @@ int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
 	for (uint32_t i = 0; i < s->nldb_touched && s->leaf_active; i++) {
 		const struct db_ldb *L = &db->ldb[s->ldb_touched[i]];
 
-		if (L->bad || !target_ok(L->target, target) ||
+		if (L->bad || !target_ok(L->target, s->leaf_target) ||
 		    size < L->size_min || size > L->size_max)
 			continue;
 		for (unsigned k = 0; k < L->nsub; k++)
@@ -842,8 +857,7 @@ int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
 			fired++;
 		}
 	}
-	scan_db_leaf_begin(s);
-	s->leaf_active = 0;
+	leaf_clear(s);
 	return (int)fired;
 }
 

@@ -14,9 +14,9 @@
  *     for each leaf: need = scan_db_hash_needs(db, size);
  *                    compute the digests in need (others NULL);
  *                    scan_db_hash_match(db, s, md5, sha1, sha256, size, part);
- *                    scan_db_leaf_begin(s);
+ *                    scan_db_leaf_begin(s, target);
  *                    scan_db_scan(db, s, leaf bytes, len, where, part);
- *                    scan_db_leaf_end(db, s, len, target, part);
+ *                    scan_db_leaf_end(db, s, len, part);
  *                    other buffers of the leaf (views): scan_db_scan();
  *     other buffers (headers, subject): scan_db_scan();
  *     n = scan_db_hits(s, &hits);
@@ -32,7 +32,12 @@
  * treat a non-zero count as an incomplete scan. A hit is recorded
  * only if the rule's where-mask includes the scanned buffer's where bit
  * and, for body signatures, its offset constraint holds (see
- * scan/sig_clamav.h for how each offset form is enforced).
+ * scan/sig_clamav.h for how each offset form is enforced) and its
+ * target type: an .ndb signature with target T > 0 counts only in a
+ * scan between scan_db_leaf_begin(s, target) and _end with target == T,
+ * that is over a leaf's own bytes whose true type maps to T (never in
+ * text views, headers or scans outside a leaf); target 0 counts in any
+ * buffer its where-mask admits.
  *
  * Cache: with a cache_dir, scan_db_build() creates the directory if
  * needed (mkdir -p, new components 0700) and looks for
@@ -160,26 +165,28 @@ int scan_db_hash_match(const struct scan_db *db, struct scan_db_scratch *s,
 		       const uint8_t *md5, const uint8_t *sha1,
 		       const uint8_t *sha256, uint64_t size, int part);
 
-/* Logical signatures (.ldb) and allow-lists (.fp/.sfp), per leaf
- * ("Logical signatures"):
+/* Targets, logical signatures (.ldb) and allow-lists (.fp/.sfp), per
+ * leaf ("Logical signatures"):
  *     scan_db_hash_match(db, s, ..., part);   allow-list first
- *     scan_db_leaf_begin(s);
+ *     scan_db_leaf_begin(s, target);
  *     scan_db_scan(db, s, leaf bytes, len, where, part);
- *     scan_db_leaf_end(db, s, len, target, part);
- * Subsignature matches are counted only between _begin and _end (other
- * buffers, such as text views, do not feed them); _end evaluates the
- * expression of every logical signature with a counted subsignature
- * whose Target (0 any, else equal to `target`, the leaf's ClamAV type
- * from scan_sig_target_of_ftype) and FileSize range admit the leaf, and
+ *     scan_db_leaf_end(db, s, len, part);
+ * target is the leaf's ClamAV type from scan_sig_target_of_ftype (0 when
+ * its true type has none). Between _begin and _end, .ndb signatures with
+ * a target T > 0 count only when T == target, and .ldb subsignature
+ * matches are counted; other buffers, such as text views, feed neither.
+ * _end evaluates the expression of every logical signature with a
+ * counted subsignature whose Target (0 any, else equal to target) and
+ * FileSize range admit the leaf, and
  * records a hit of the logic rule (start UINT64_MAX, end = size) when it
  * holds. A hash match of an allow-list entry makes every later virus
  * hit of the same part (body, logical, hash) be dropped until the next
  * scan_db_hash_match or reset. Counts live in the scratch, sized at its
  * creation: no allocation. _end returns the number of logical
  * signatures that fired, or -EINVAL (scratch made for another db). */
-void scan_db_leaf_begin(struct scan_db_scratch *s);
+void scan_db_leaf_begin(struct scan_db_scratch *s, unsigned target);
 int scan_db_leaf_end(const struct scan_db *db, struct scan_db_scratch *s,
-		     uint64_t size, unsigned target, int part);
+		     uint64_t size, int part);
 
 /* Hits of the current message in the order found; *out borrowed from s,
  * valid until the next reset/scan. */

@@ -25,8 +25,10 @@
 #define DB_MAGIC "SLUICEDB"
 /* Bump when the file layout, struct db_rec, or the translation of
  * signatures and rules changes meaning. */
-#define DB_FORMAT 4u /* 3: keyword expressions (owner, role, term, ...);
-			    4: .ldb logical signatures, .fp/.sfp (role) */
+#define DB_FORMAT 5u /* 3: keyword expressions (owner, role, term, ...);
+			    4: .ldb logical signatures, .fp/.sfp (role);
+			    5: .ndb targets enforced, 3/4/7/8/13/14 left to
+			    libclamav */
 /* Cache files kept per directory: the current one and the newest other
  * (a rollback to the previous generation still starts from the cache). */
 #define CACHE_KEEP 2

@@ -21,6 +21,8 @@ struct db_match {
 	uint8_t where;
 	uint8_t check;  /* enum scan_rule_check */
 	uint8_t eof;    /* window relative to the end (SCAN_OFFSET_EOF) */
+	uint8_t target; /* .ndb target type: a hit counts only in a leaf's
+			   own bytes of that type; 0 any buffer */
 	uint32_t sub;   /* .ldb subsignature: its slot + 1; 0: not one */
 };
 

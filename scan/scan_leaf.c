@@ -358,13 +358,13 @@ int pipe_leaf(struct scan_ctx *c, const struct leaf *l, const uint8_t *d,
 			   need & SCAN_HASH_MD5 ? md5 : NULL,
 			   need & SCAN_HASH_SHA1 ? sha1 : NULL, sha256, n, l->id);
 	note_new_hits(c, NULL, 0, "digest");
-	/* .ldb subsignatures count over the leaf's bytes only */
-	scan_db_leaf_begin(c->scratch);
+	/* .ndb signatures with a target and .ldb subsignatures count over
+	 * the leaf's bytes only, by its true type */
+	scan_db_leaf_begin(c->scratch, scan_sig_target_of_ftype((int)ft));
 	int rc = scan_buf(c, d, n, where, l->id, "decoded");
 	if (rc < 0)
 		return rc;
-	scan_db_leaf_end(c->e->db, c->scratch, n,
-			 scan_sig_target_of_ftype((int)ft), l->id);
+	scan_db_leaf_end(c->e->db, c->scratch, n, l->id);
 	note_new_hits(c, NULL, 0, "logical");
 	if (where == SCAN_WHERE_BODY) {
 		rc = scan_text_views(c, l, d, n, ft);

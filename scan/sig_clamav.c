@@ -600,9 +600,18 @@ int scan_sig_ndb_parse(const char *line, size_t len, struct scan_sig_ndb *sig,
 	if (rc != 0)
 		return rc;
 
-	return body_plan(sig->off_kind, sig->off, sig->shift, sig->min_len,
-			 sig->max_len, out, outsz, &sig->hs_flags, &sig->check,
-			 why);
+	rc = body_plan(sig->off_kind, sig->off, sig->shift, sig->min_len,
+		       sig->max_len, out, outsz, &sig->hs_flags, &sig->check,
+		       why);
+	if (rc != 0)
+		return rc;
+	/* last, so that a malformed line is rejected whatever its target */
+	if (sig->target == 3 || sig->target == 4 || sig->target == 7)
+		FAIL(-ENOTSUP, "target type 3/4/7 is matched on normalised "
+			       "HTML/mail/text");
+	if (sig->target == 8 || sig->target > SIG_MAX_TARGET - 2)
+		FAIL(-ENOTSUP, "unknown or internal target type");
+	return 0;
 }
 
 int scan_sig_hash_parse(const char *line, size_t len,

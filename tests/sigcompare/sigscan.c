@@ -95,12 +95,11 @@ int main(int argc, char **argv)
 		scan_db_hits_reset(s);
 		scan_hash_all(data, len, md5, sha1, sha256);
 		scan_db_hash_match(db, s, md5, sha1, sha256, len, 0);
-		scan_db_leaf_begin(s);
+		scan_db_leaf_begin(s, scan_sig_target_of_ftype(
+					      (int)scan_filetype(data, len)));
 		if (scan_db_scan(db, s, data, len, SCAN_WHERE_ATTACHMENT, 0) != 0)
 			rc = 2;
-		scan_db_leaf_end(db, s, len,
-				 scan_sig_target_of_ftype(
-					 (int)scan_filetype(data, len)), 0);
+		scan_db_leaf_end(db, s, len, 0);
 		unsigned n = scan_db_hits(s, &h);
 		for (unsigned k = 0; k < n; k++)
 			names[k] = scan_db_rule(db, h[k].rule)->name;

@@ -266,7 +266,12 @@ static const char ndb_text[] =
 	"Good.Three:0:100,20:41??42\n"              /* line 8 */
 	"Bad.Hs:0:*:41{1-99999999}42\n"            /* line 9: Hyperscan */
 	"Bad.Fields:0:*\n"                          /* line 10 */
-	"Good.Four:7:*:(41|42)434445";              /* line 11, no newline */
+	"Good.Four:6:*:(41|42)434445\n"             /* line 11 */
+	"Norm.Text:7:*:414243\n"                    /* line 12: libclamav */
+	"Norm.Html:3:*:414243\n"                    /* line 13: libclamav */
+	"Unused:8:*:414243\n"                       /* line 14: libclamav */
+	"Internal:13:0:414243\n"                    /* line 15: libclamav */
+	"Bad.Text:7:*:41zz";                        /* line 16, no newline */
 
 static void test_load_ndb(void)
 {
@@ -290,13 +295,33 @@ static void test_load_ndb(void)
 	CHECK_MSG(strstr(diag_log, "t.ndb:10: signature 'Bad.Fields' rejected: "
 				   "too few fields\n"),
 		  "%s", diag_log);
+	/* targets 3/4/7 (normalised bytes) and 8/13/14 go to libclamav; a
+	 * malformed line is rejected whatever its target */
+	CHECK_MSG(strstr(diag_log, "t.ndb:12: signature 'Norm.Text' left to "
+				   "libclamav: target type 3/4/7 is matched on "
+				   "normalised HTML/mail/text\n"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:13: signature 'Norm.Html' left to "
+				   "libclamav: target type 3/4/7"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:14: signature 'Unused' left to "
+				   "libclamav: unknown or internal target "
+				   "type\n"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:15: signature 'Internal' left to "
+				   "libclamav: unknown or internal target "
+				   "type\n"),
+		  "%s", diag_log);
+	CHECK_MSG(strstr(diag_log, "t.ndb:16: signature 'Bad.Text' rejected: "
+				   "unexpected character\n"),
+		  "%s", diag_log);
 
 	const struct scan_sigfile_stats *st = scan_rules_file_stats(r, 0);
 	CHECK_EQ_INT(scan_rules_file_count(r), 1);
 	CHECK_EQ_INT(st->loaded, 4);
 	CHECK_EQ_INT(st->hashes, 0);
-	CHECK_EQ_INT(st->rejected, 3);
-	CHECK_EQ_INT(st->libclamav, 1); /* Bad.Ep */
+	CHECK_EQ_INT(st->rejected, 4);
+	CHECK_EQ_INT(st->libclamav, 5); /* Bad.Ep, Norm.*, Unused, Internal */
 	CHECK_EQ_INT(st->unsupported, 0);
 
 	const struct scan_rule *g1 = scan_rules_get(r, 0);
@@ -318,7 +343,7 @@ static void test_load_ndb(void)
 	CHECK_EQ_INT(g3->line, 8);
 	CHECK_EQ_STR(scan_rules_get(r, 3)->name, "Good.Four");
 	CHECK_EQ_INT(scan_rules_get(r, 3)->line, 11);
-	CHECK_EQ_INT(scan_rules_get(r, 3)->target_type, 7);
+	CHECK_EQ_INT(scan_rules_get(r, 3)->target_type, 6);
 	scan_rules_free(r);
 }
 

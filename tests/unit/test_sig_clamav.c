@@ -74,6 +74,9 @@ static const struct {
 	{ "A:0:*:414243:73", 0, "\\x41\\x42\\x43", 3, 3, DS, NONE },
 	{ "A:0:*:414243:51:255", 0, "\\x41\\x42\\x43", 3, 3, DS, NONE },
 	{ "A:1:*:4d5a9000", 0, "\\x4d\\x5a\\x90\\x00", 4, 4, DS, NONE },
+	{ "A:2:*:4142", 0, "\\x41\\x42", 2, 2, DS, NONE },
+	{ "A:6:0:4142", 0, "\\x41\\x42", 2, 2, D, FIXED },
+	{ "A:12:*:4142", 0, "\\x41\\x42", 2, 2, DS, NONE },
 	/* unsupported: valid ClamAV we cannot express */
 	REJ("A:1:EP+0:4142", -ENOTSUP, "entry-point offset (EP) not supported"),
 	REJ("A:1:EP-10,5:4142", -ENOTSUP, "entry-point offset (EP) not supported"),
@@ -86,6 +89,15 @@ static const struct {
 	REJ("A:0:*:4142(L)", -ENOTSUP, "(B)/(L)/(W) boundary not supported"),
 	REJ("A:0:*:41!(4243|44)45", -ENOTSUP, "multi-byte negated alternation"),
 	REJ("A:99:*:4142", -ENOTSUP, "unknown target type"),
+	/* libclamav matches these on normalised HTML, the mail file, and
+	 * normalised text; 8 is unused, 13/14 internal types */
+	REJ("A:3:*:4142", -ENOTSUP, "target type 3/4/7 is matched on normalised HTML/mail/text"),
+	REJ("A:4:0:4142", -ENOTSUP, "target type 3/4/7 is matched on normalised HTML/mail/text"),
+	REJ("A:7:EOF-2:41*42", -ENOTSUP, "target type 3/4/7 is matched on normalised HTML/mail/text"),
+	REJ("A:8:*:4142", -ENOTSUP, "unknown or internal target type"),
+	REJ("A:13:*:4142", -ENOTSUP, "unknown or internal target type"),
+	REJ("A:14:*:4142", -ENOTSUP, "unknown or internal target type"),
+	REJ("A:7:*:41zz", -EINVAL, "unexpected character"),
 	/* malformed */
 	REJ("A:0:*:4142a", -EINVAL, "odd number of hex digits"),
 	REJ("A:0:*:41g2", -EINVAL, "unexpected character"),

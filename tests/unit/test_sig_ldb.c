@@ -366,9 +366,9 @@ static const char *leaf_hits(const struct scan_db *db,
 	scan_db_hits_reset(s);
 	scan_hash_all(d, n, md5, sha1, sha256);
 	scan_db_hash_match(db, s, md5, sha1, sha256, n, 1);
-	scan_db_leaf_begin(s);
+	scan_db_leaf_begin(s, scan_sig_target_of_ftype((int)ft));
 	scan_db_scan(db, s, d, n, SCAN_WHERE_ATTACHMENT, 1);
-	scan_db_leaf_end(db, s, n, scan_sig_target_of_ftype((int)ft), 1);
+	scan_db_leaf_end(db, s, n, 1);
 	/* a text view afterwards does not feed subsignature counts */
 	scan_db_scan(db, s, d, n, SCAN_WHERE_BODY, 1);
 	buf[0] = '\0';
@@ -479,7 +479,7 @@ static void test_match(void)
 	scan_db_hits_reset(s);
 	scan_db_scan(db, s, (const uint8_t *)"malw ware", 9,
 		     SCAN_WHERE_ATTACHMENT, 1);
-	int fired = scan_db_leaf_end(db, s, 9, 0, 1);
+	int fired = scan_db_leaf_end(db, s, 9, 1);
 	ROW(fired == 0, "ldb-match", "no counting outside a leaf: fired %d",
 	    fired);
 
@@ -837,6 +837,245 @@ static void test_differential(void)
 	scan_rules_free(r);
 }
 
+/* ---- .ndb target types ------------------------------------------------ */
+
+static const char ndb_target_text[] =
+	"N.Any:0:*:414e595349472130\n"        /* ANYSIG!0 */
+	"N.Pe:1:*:50455349472131\n"           /* PESIG!1 */
+	"N.Ole:2:*:4f4c455349472132\n"        /* OLESIG!2 */
+	"N.Elf:6:*:454c465349472136\n"        /* ELFSIG!6 */
+	"N.Pdf:10:*:504446534947213130\n"     /* PDFSIG!10 */
+	"N.PeAt4:1:4:50455349472131\n"        /* PESIG!1 at 4 */
+	"N.Text:7:*:5458545349472137\n"       /* TXTSIG!7: libclamav */
+	"N.Html:3:*:5458545349472137\n"       /* libclamav */
+	"N.Mail:4:*:5458545349472137\n";      /* libclamav */
+
+#define TYPED "PESIG!1 OLESIG!2 ELFSIG!6 PDFSIG!10"
+
+static const struct {
+	const char *data;
+	enum scan_ftype ft;
+	const char *want;
+} ndb_target_rows[] = {
+	{ "....PESIG!1", SCAN_FT_PE, "N.Pe N.PeAt4" },
+	{ "....PESIG!1", SCAN_FT_MSDOS, "N.Pe N.PeAt4" }, /* MZ: target 1 */
+	{ ".....PESIG!1", SCAN_FT_PE, "N.Pe" },           /* offset 5 */
+	{ "....PESIG!1", SCAN_FT_TEXT, "" },  /* nor in the text view after */
+	{ "....PESIG!1", SCAN_FT_BINARY, "" },
+	{ TYPED, SCAN_FT_OLE2, "N.Ole" },
+	{ TYPED, SCAN_FT_ELF, "N.Elf" },
+	{ TYPED, SCAN_FT_PDF, "N.Pdf" },
+	{ TYPED, SCAN_FT_TEXT, "" },
+	{ TYPED, SCAN_FT_HTML, "" },
+	{ TYPED, SCAN_FT_MACHO, "" },
+	{ TYPED " ANYSIG!0", SCAN_FT_ELF, "N.Elf N.Any" },
+	{ "ANYSIG!0", SCAN_FT_TEXT, "N.Any" },
+	{ "ANYSIG!0", SCAN_FT_BINARY, "N.Any" },
+	{ "TXTSIG!7", SCAN_FT_TEXT, "" }, /* left to libclamav */
+};
+
+static void ndb_target_rows_check(const struct scan_db *db,
+				  struct scan_db_scratch *s, const char *how)
+{
+	for (size_t i = 0; i < sizeof ndb_target_rows / sizeof ndb_target_rows[0];
+	     i++) {
+		const char *got = leaf_hits(db, s,
+					    (const uint8_t *)ndb_target_rows[i].data,
+					    strlen(ndb_target_rows[i].data),
+					    ndb_target_rows[i].ft);
+		ROW(strcmp(got, ndb_target_rows[i].want) == 0, "ndb-target",
+		    "%s row %zu '%.20s' as %s -> '%s' (want '%s')", how, i,
+		    ndb_target_rows[i].data,
+		    scan_ftype_name(ndb_target_rows[i].ft), got,
+		    ndb_target_rows[i].want);
+	}
+}
+
+/* Names of the hits in s, space-separated. */
+static const char *hit_names(const struct scan_db *db,
+			     const struct scan_db_scratch *s)
+{
+	static char buf[256];
+	const struct scan_hit *h;
+	unsigned nh = scan_db_hits(s, &h);
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < nh; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, sizeof buf - l, "%s%s", l ? " " : "",
+			 scan_db_rule(db, h[i].rule)->name);
+	}
+	return buf;
+}
+
+static void test_ndb_target(void)
+{
+	const char *files[] = { "t.ndb", ndb_target_text, NULL };
+	struct scan_rules *r = load(files);
+	struct scan_db *db = NULL;
+	char err[256];
+	int rc = scan_db_build(r, NULL, &db, err, sizeof err);
+
+	ROW(rc == 0, "ndb-target", "build: %s", rc ? err : "ok");
+	if (rc != 0) {
+		scan_rules_free(r);
+		return;
+	}
+	const struct scan_sigfile_stats *st = scan_rules_file_stats(r, 0);
+	ROW(st->loaded == 6 && st->libclamav == 3 && st->rejected == 0 &&
+		    st->nreasons == 1 &&
+		    strstr(st->reasons[0].why, "normalised") != NULL,
+	    "ndb-target", "6 loaded, 3 left to libclamav (loaded %u "
+	    "libclamav %u rejected %u) %s", st->loaded, st->libclamav,
+	    st->rejected, diag_log);
+	struct scan_db_scratch *s = scan_db_scratch_create(db);
+	ndb_target_rows_check(db, s, "built");
+
+	/* outside a leaf (headers, views, a raw scan) a target > 0 never
+	 * counts, target 0 does; inside one the where bit does not matter */
+	static const uint8_t both[] = "PESIG!1 ANYSIG!0";
+	scan_db_hits_reset(s);
+	scan_db_scan(db, s, both, sizeof both - 1, SCAN_WHERE_ATTACHMENT, 1);
+	const char *got = hit_names(db, s);
+	ROW(strcmp(got, "N.Any") == 0, "ndb-target",
+	    "outside a leaf: '%s' (want 'N.Any')", got);
+	scan_db_hits_reset(s);
+	scan_db_leaf_begin(s, 1);
+	scan_db_scan(db, s, both, sizeof both - 1, SCAN_WHERE_BODY, 2);
+	scan_db_leaf_end(db, s, sizeof both - 1, 2);
+	scan_db_scan(db, s, both, sizeof both - 1, SCAN_WHERE_BODY, 3);
+	got = hit_names(db, s);
+	ROW(strcmp(got, "N.Pe N.Any N.Any") == 0, "ndb-target",
+	    "a body leaf of type 1, then a view of part 3: '%s' (want "
+	    "'N.Pe N.Any N.Any')", got);
+	/* a reset closes the leaf */
+	scan_db_hits_reset(s);
+	scan_db_leaf_begin(s, 1);
+	scan_db_hits_reset(s);
+	scan_db_scan(db, s, both, sizeof both - 1, SCAN_WHERE_ATTACHMENT, 1);
+	got = hit_names(db, s);
+	ROW(strcmp(got, "N.Any") == 0, "ndb-target",
+	    "after a reset no leaf is open: '%s'", got);
+	scan_db_scratch_free(s);
+	scan_db_free(db);
+	scan_rules_free(r);
+
+	/* the same from the cache file */
+	char cache[512];
+	snprintf(cache, sizeof cache, "%s/ndb-cache", tmpdir);
+	for (int pass = 0; pass < 2; pass++) {
+		r = load(files);
+		rc = scan_db_build(r, cache, &db, err, sizeof err);
+		st = scan_rules_file_stats(r, 0);
+		ROW(rc == 0 && scan_db_loaded_from_cache(db) == pass &&
+			    st->loaded == 6 && st->libclamav == 3,
+		    "ndb-target", "cache pass %d: rc %d from cache %d loaded "
+		    "%u libclamav %u", pass, rc, rc ? -1
+		    : scan_db_loaded_from_cache(db), st->loaded, st->libclamav);
+		if (rc == 0) {
+			s = scan_db_scratch_create(db);
+			ndb_target_rows_check(db, s, pass ? "cached" : "cache-written");
+			scan_db_scratch_free(s);
+		}
+		scan_db_free(db);
+		scan_rules_free(r);
+	}
+}
+
+/* Buffer i of the .ndb differential: magic, '.' up to 40, payload. */
+static size_t ndb_diff_buf(uint8_t *out, size_t cap, const char *magic,
+			   size_t mlen, const char *payload)
+{
+	size_t pl = strlen(payload), n = 40 + pl + 24;
+
+	if (n > cap)
+		return 0;
+	memset(out, '.', n);
+	memcpy(out, magic, mlen);
+	memcpy(out + 40, payload, pl);
+	return n;
+}
+
+/* .ndb targets 0/1/2/6/10 on PE (MZ), OLE2, ELF, PDF and text buffers,
+ * against libclamav. Each buffer can fire at most one signature (the
+ * libclamav wrapper reports one name). */
+static void test_ndb_differential(void)
+{
+	static const char ndb[] =
+		"D.Any:0:*:414e595349472130\n"
+		"D.Pe:1:*:50455349472131\n"
+		"D.Ole:2:*:4f4c455349472132\n"
+		"D.Elf:6:*:454c465349472136\n"
+		"D.Pdf:10:*:504446534947213130\n";
+	static const struct {
+		const char *magic;
+		size_t mlen;
+		const char *what;
+	} types[] = {
+		{ "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0", 16, "MZ" },
+		{ "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8, "OLE2" },
+		{ "\x7F" "ELF\2\1\1\0", 8, "ELF" },
+		{ "%PDF-1.4\n", 9, "PDF" },
+		{ "plain text, nothing else here\n", 30, "text" },
+	};
+	static const char *const payloads[] = {
+		"ANYSIG!0", "PESIG!1", "OLESIG!2", "ELFSIG!6", "PDFSIG!10",
+	};
+	const char *files[] = { "diffn/d.ndb", ndb, NULL };
+	char dir[300], err[512];
+	uint8_t buf[128];
+
+	snprintf(dir, sizeof dir, "%.256s/diffn", tmpdir);
+	mkdir(dir, 0700);
+	struct scan_rules *r = load(files);
+	struct scan_db *db = NULL;
+	int rc = scan_db_build(r, NULL, &db, err, sizeof err);
+	const char *paths[] = { dir, NULL };
+	struct clam_options o;
+	struct clam_engine *ce = NULL;
+	clam_options_init(&o);
+	o.heuristics = 0;
+	int crc = clam_engine_create(paths, &o, NULL, NULL, &ce, err, sizeof err);
+	ROW(rc == 0 && crc == 0, "ndb-differential", "both engines built: %d "
+	    "%d %s", rc, crc, crc ? err : "");
+	if (rc != 0 || crc != 0) {
+		scan_db_free(db);
+		clam_engine_free(ce);
+		scan_rules_free(r);
+		return;
+	}
+	struct scan_db_scratch *s = scan_db_scratch_create(db);
+	struct clam_ctx *cc = clam_ctx_create(ce);
+	unsigned fired = 0;
+	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+		for (size_t k = 0; k < sizeof payloads / sizeof payloads[0]; k++) {
+			size_t n = ndb_diff_buf(buf, sizeof buf, types[t].magic,
+						types[t].mlen, payloads[k]);
+			enum scan_ftype ft = scan_filetype(buf, n);
+			const char *ours = leaf_hits(db, s, buf, n, ft);
+			struct clam_result cr;
+			clam_scan(cc, buf, n, NULL, "diff", &cr);
+			const char *theirs = cr.cls == CLAM_VIRUS ? cr.name : "";
+			int same = (ours[0] == '\0') == (theirs[0] == '\0') &&
+				   (ours[0] == '\0' ||
+				    strncmp(theirs, ours, strlen(ours)) == 0);
+			fired += ours[0] != '\0';
+			ROW(same, "ndb-differential", "%s (true type %s) with "
+			    "%s: ours '%s', libclamav '%s'", types[t].what,
+			    scan_ftype_name(ft), payloads[k], ours, theirs);
+		}
+	}
+	/* the type buffers each fire the generic and their own signature:
+	 * MZ, OLE2, ELF, PDF 2 each, text 1 */
+	ROW(fired == 9, "ndb-differential", "%u of 25 buffers fired (want 9)",
+	    fired);
+	clam_ctx_free(cc);
+	scan_db_scratch_free(s);
+	clam_engine_free(ce);
+	scan_db_free(db);
+	scan_rules_free(r);
+}
+
 /* ---- through the pipeline (scan_leaf.c's hook) -------------------------- */
 
 #define MSG_HDR "From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\n" \
@@ -922,6 +1161,78 @@ static void test_pipeline(void)
 	scan_config_free(cfg);
 }
 
+/* .ndb targets through scan_message: a text body never fires a target 1
+ * signature, an MZ attachment does. */
+static void test_ndb_pipeline(void)
+{
+	char dir[300], yaml[1024], err[512];
+
+	snprintf(dir, sizeof dir, "%.256s/pipen", tmpdir);
+	mkdir(dir, 0700);
+	write_file("pipen/p.ndb", "P.Pe:1:*:50455349472131\n"
+				  "P.Any:0:*:414e595349472130\n");
+	snprintf(yaml, sizeof yaml,
+		 "signatures: [%s]\n"
+		 "clamav:\n  enabled: false\n", dir);
+	struct conf_doc *d = NULL;
+	struct scan_config *cfg = NULL;
+	struct scan_engine *eng = NULL;
+	int rc = conf_load_string("t.conf", yaml, strlen(yaml), &d, err,
+				  sizeof err);
+	if (rc == 0)
+		rc = scan_config_from_conf(d, &cfg, err, sizeof err);
+	conf_free(d);
+	if (rc == 0)
+		rc = scan_engine_create(cfg, NULL, NULL, NULL, &eng, err,
+					sizeof err);
+	ROW(rc == 0, "ndb-pipeline", "engine: %s", rc ? err : "ok");
+	if (rc != 0) {
+		scan_config_free(cfg);
+		return;
+	}
+	struct scan_ctx *ctx = scan_ctx_create(eng);
+	static struct scan_verdict v;
+	static const struct {
+		const char *body, *att;
+		const char *want; /* "name@part" of the virus findings */
+	} rows[] = {
+		{ "hello PESIG!1", "just some data", "" },
+		{ "hello", "MZ..........................PESIG!1.....", "P.Pe@2" },
+		{ "hello", "plain data with PESIG!1 in it", "" },
+		{ "<html><b>PESIG!1</b></html>", "just some data", "" },
+		{ "hello ANYSIG!0", "MZ..........................ANYSIG!0..",
+		  "P.Any@1 P.Any@2" },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char msg[1024], got[128] = "";
+		int len = snprintf(msg, sizeof msg,
+				   "From: a@example.org\r\nTo: b@example.net\r\n"
+				   "Subject: s\r\nMIME-Version: 1.0\r\n"
+				   "Content-Type: multipart/mixed; boundary=b\r\n"
+				   "\r\n--b\r\nContent-Type: text/%s\r\n\r\n%s\r\n"
+				   "--b\r\nContent-Type: application/octet-"
+				   "stream\r\nContent-Disposition: attachment; "
+				   "filename=a.bin\r\n\r\n%s\r\n--b--\r\n",
+				   rows[i].body[0] == '<' ? "html" : "plain",
+				   rows[i].body, rows[i].att);
+		rc = scan_message(ctx, (const uint8_t *)msg, (size_t)len, NULL,
+				  NULL, 0, &v);
+		for (unsigned k = 0; k < v.nfindings; k++)
+			if (v.findings[k].kind == SCAN_F_VIRUS) {
+				size_t l = strlen(got);
+				snprintf(got + l, sizeof got - l, "%s%s@%d",
+					 l ? " " : "", v.findings[k].name,
+					 v.findings[k].part);
+			}
+		ROW(rc == 0 && strcmp(got, rows[i].want) == 0, "ndb-pipeline",
+		    "body '%s', attachment '%.12s...': virus '%s' (want '%s')",
+		    rows[i].body, rows[i].att, got, rows[i].want);
+	}
+	scan_ctx_free(ctx);
+	scan_engine_free(eng);
+	scan_config_free(cfg);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_sig_ldb.XXXXXX");
@@ -934,7 +1245,10 @@ int main(void)
 	RUN(test_fp_ign);
 	RUN(test_report);
 	RUN(test_differential);
+	RUN(test_ndb_target);
+	RUN(test_ndb_differential);
 	RUN(test_pipeline);
+	RUN(test_ndb_pipeline);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
