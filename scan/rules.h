@@ -115,8 +115,9 @@ struct scan_rule {
 	const char *file;        /* source file (path as given) */
 	unsigned line;
 	/* ClamAV target type (0 = any file, 1 = PE, ...); -1 for content and
-	 * spam rules. Signatures with a non-zero target are kept and match
-	 * every leaf; the pipeline may filter hits by the leaf's file type. */
+	 * spam rules. The compiled database (scan/hsdb.h) counts a body or
+	 * logical signature with a non-zero target only in a leaf of that
+	 * type. */
 	int target_type;
 	/* body signatures */
 	enum scan_rule_offset offset;

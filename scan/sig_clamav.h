@@ -45,6 +45,17 @@
  *                          the signature is then missed. Known limitation.
  * hs_expr_ext min/max_offset would be exact for fixed lengths too, but
  * measured 5-10x slower to compile (16 ms per signature), so it is unused.
+ *
+ * Target type (field 2; 0 any file): 1 PE (and MS-DOS "MZ" files), 2
+ * OLE2, 5 graphics, 6 ELF, 9 Mach-O, 10 PDF, 11 Flash, 12 Java class are
+ * parsed into sig->target and enforced by scan/hsdb.c: a hit counts only
+ * over a leaf's own bytes whose true type maps to the target
+ * (scan_sig_target_of_ftype), never in text views or headers. 3 HTML, 4
+ * mail and 7 text are -ENOTSUP (libclamav matches them on its normalised
+ * HTML, the mail file and its normalised text, which we do not
+ * reproduce), as are 8 (unused) and 13/14 (internal types); above 14
+ * -ENOTSUP. The target is checked after the rest of the line, so a
+ * malformed line is -EINVAL whatever its target.
  */
 #ifndef SLUICE_SCAN_SIG_CLAMAV_H
 #define SLUICE_SCAN_SIG_CLAMAV_H
@@ -72,7 +83,7 @@ enum scan_sig_check {
 struct scan_sig_ndb {
 	const char *name; /* into the line, not NUL-terminated */
 	size_t name_len;
-	unsigned target;  /* ClamAV target type 0..14 (0 = any file) */
+	unsigned target;  /* ClamAV target type (0 = any file); see above */
 	enum scan_sig_off off_kind;
 	uint64_t off, shift;
 	uint32_t min_len, max_len; /* body length; max may be UNBOUNDED */
