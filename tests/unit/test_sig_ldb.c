@@ -7,7 +7,8 @@
  * .fp/.sfp allow-lists, .ign/.ign2, .mdb/.msb, the per-file report, the
  * cache round trip, the pipeline (scan_engine: hook in pipe_leaf, the
  * engine's report, .fp), and a differential check against libclamav on the
- * same buffers. One PASS/FAIL line per row.
+ * same buffers; .ndb target types likewise (per leaf, from the cache,
+ * against libclamav, through the pipeline). One PASS/FAIL line per row.
  */
 #include "scan/clam.h"
 #include "scan/filetype.h"
