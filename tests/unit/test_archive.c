@@ -10,6 +10,7 @@
 #include "scan/policy.h"
 #include "scan/scan.h"
 #include "tests/unit/check.h"
+#include "tests/unit/out_fixture.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -27,32 +28,6 @@ static const char eicar[] =
 #define EICAR_LEN (sizeof(eicar) - 1)
 
 /* --- building archives --------------------------------------------------- */
-
-struct out {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static void out_put(struct out *o, const void *d, size_t n)
-{
-	if (o->n + n > o->cap) {
-		size_t c = o->cap ? o->cap : 4096;
-		while (c < o->n + n)
-			c *= 2;
-		o->p = realloc(o->p, c);
-		if (o->p == NULL)
-			abort();
-		o->cap = c;
-	}
-	memcpy(o->p + o->n, d, n);
-	o->n += n;
-}
-
-static void out_free(struct out *o)
-{
-	free(o->p);
-	memset(o, 0, sizeof(*o));
-}
 
 static la_ssize_t write_cb(struct archive *a, void *ud, const void *buf,
 			   size_t len)
@@ -1316,7 +1291,6 @@ static void pipe_close(struct pipe *p)
 static void mail_with(struct out *o, const char *name, const uint8_t *data,
 		      size_t n)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char hdr[512];
 	memset(o, 0, sizeof(*o));
 	int hl = snprintf(hdr, sizeof(hdr),
@@ -1328,19 +1302,7 @@ static void mail_with(struct out *o, const char *name, const uint8_t *data,
 		"Content-Disposition: attachment; filename=%s\r\n"
 		"Content-Transfer-Encoding: base64\r\n\r\n", name, name);
 	out_put(o, hdr, (size_t)hl);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (i + 2 < n)
-			v |= data[i + 2];
-		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
-			     i + 1 < n ? b64[(v >> 6) & 63] : '=',
-			     i + 2 < n ? b64[v & 63] : '='};
-		out_put(o, q, 4);
-		if ((i / 3) % 19 == 18)
-			out_put(o, "\r\n", 2);
-	}
+	out_base64(o, data, n);
 	out_put(o, "\r\n--bb--\r\n", 10);
 }
 

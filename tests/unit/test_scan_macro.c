@@ -14,6 +14,7 @@
 #include "scan/policy.h"
 #include "scan/scan.h"
 #include "tests/unit/check.h"
+#include "tests/unit/out_fixture.h"
 #include "tests/unit/ole_fixture.h"
 
 #include <archive.h>
@@ -29,40 +30,12 @@
 #define TESTFILES "/usr/share/clamav-testfiles"
 #define N OLE_NONE
 
-struct out {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static void out_put(struct out *o, const void *d, size_t n)
-{
-	if (o->n + n > o->cap) {
-		size_t c = o->cap ? o->cap : 4096;
-		while (c < o->n + n)
-			c *= 2;
-		o->p = realloc(o->p, c);
-		if (o->p == NULL)
-			abort();
-		o->cap = c;
-	}
-	memcpy(o->p + o->n, d, n);
-	o->n += n;
-}
-
-static void out_free(struct out *o)
-{
-	free(o->p);
-	memset(o, 0, sizeof(*o));
-}
-
 /* A message whose second part carries `data` base64-encoded under the
  * Content-Type / Content-Disposition parameters `params` (e.g.
  * "name=\"a.doc\"" or "filename*=UTF-8''a%E2%80%AE.txt"). */
 static void mail_with(struct out *o, const char *params, const uint8_t *data,
 		      size_t n)
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char hdr[1024];
 	memset(o, 0, sizeof(*o));
 	int hl = snprintf(hdr, sizeof(hdr),
@@ -74,19 +47,7 @@ static void mail_with(struct out *o, const char *params, const uint8_t *data,
 		"Content-Disposition: attachment; %s\r\n"
 		"Content-Transfer-Encoding: base64\r\n\r\n", params);
 	out_put(o, hdr, (size_t)hl);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (i + 2 < n)
-			v |= data[i + 2];
-		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
-			     i + 1 < n ? b64[(v >> 6) & 63] : '=',
-			     i + 2 < n ? b64[v & 63] : '='};
-		out_put(o, q, 4);
-		if ((i / 3) % 19 == 18)
-			out_put(o, "\r\n", 2);
-	}
+	out_base64(o, data, n);
 	out_put(o, "\r\n--bb--\r\n", 10);
 }
 
